@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Starts the local control plane (kube-apiserver, etcd, kube-controller-manager, kube-scheduler and
+# kwok simulating 3 nodes), or reuses the one already running. The last line printed is the path
+# of its kubeconfig.
+set -euo pipefail
+source "$(cd "$(dirname "$0")" && pwd)/env.sh"
+
+bindir=$(bash "$here/build-binaries.sh" | tail -n 1)
+export PATH="$bindir:$PATH" # kwokctl takes kubectl from PATH: use the one built with the cluster
+
+healthy() { [ -f "$KUBECONFIG_PATH" ] && kubectl --kubeconfig "$KUBECONFIG_PATH" get --raw /readyz >/dev/null 2>&1; }
+
+create() {
+  log "creating cluster $CLUSTER_NAME (Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
+  kwokctl create cluster --name "$CLUSTER_NAME" --runtime binary --kubeconfig '' \
+    --kube-apiserver-binary "$bindir/kube-apiserver" \
+    --kube-controller-manager-binary "$bindir/kube-controller-manager" \
+    --kube-scheduler-binary "$bindir/kube-scheduler" \
+    --kwok-controller-binary "$bindir/kwok" \
+    --etcd-binary "$bindir/etcd" \
+    --kube-authorization --kube-admission --disable-qps-limits \
+    --config "$here/kwok-stages.yaml" --wait 120s >&2
+}
+
+started=$(date +%s%N)
+if healthy; then
+  log "reusing running cluster $CLUSTER_NAME"
+elif [ -d "$CLUSTER_DIR" ]; then
+  log "cluster $CLUSTER_NAME exists but is not answering: starting it"
+  if ! kwokctl start cluster --name "$CLUSTER_NAME" --wait 120s >&2 || ! healthy; then
+    log "restart failed: recreating"
+    kwokctl delete cluster --name "$CLUSTER_NAME" >&2 || true
+    create
+  fi
+else
+  create
+fi
+
+nodes=$(kubectl --kubeconfig "$KUBECONFIG_PATH" get nodes -o name 2>/dev/null | wc -l)
+if [ "$nodes" -lt 3 ]; then
+  log "adding fake nodes (3 in all)"
+  kwokctl scale node --name "$CLUSTER_NAME" --replicas 3 >&2
+fi
+kubectl --kubeconfig "$KUBECONFIG_PATH" wait --for=condition=Ready node --all --timeout=120s >/dev/null
+log "ready in $(( ($(date +%s%N) - started) / 1000000 )) ms"
+echo "$KUBECONFIG_PATH"

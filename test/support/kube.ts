@@ -1,0 +1,97 @@
+// Test-side access to the real local control plane: clients, per-file namespaces, and waiting on
+// watches. The tests act and observe through the same API a user's tools would.
+import { randomBytes } from "node:crypto";
+import * as k8s from "@kubernetes/client-node";
+
+export interface Kube {
+  readonly kc: k8s.KubeConfig;
+  readonly core: k8s.CoreV1Api;
+  readonly apps: k8s.AppsV1Api;
+  readonly policy: k8s.PolicyV1Api;
+  readonly rbac: k8s.RbacAuthorizationV1Api;
+  readonly objects: k8s.KubernetesObjectApi;
+}
+
+export function connect(kubeconfigPath: string): Kube {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return {
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    policy: kc.makeApiClient(k8s.PolicyV1Api),
+    rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
+    objects: k8s.KubernetesObjectApi.makeApiClient(kc),
+  };
+}
+
+export const statusOf = (err: unknown): number | undefined =>
+  err instanceof k8s.ApiException ? err.code : undefined;
+
+/** Creates a fresh namespace and waits until pods can be admitted into it. */
+export async function createNamespace(kube: Kube, prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  await kube.core.createNamespace({ body: { metadata: { name, labels: { "e2e.chaos-monkey.io/test": "true" } } } });
+  // Admission refuses pods until the namespace's default ServiceAccount exists.
+  await watchUntil(kube, {
+    path: `/api/v1/namespaces/${name}/serviceaccounts`,
+    until: (_t, o) => o.metadata?.name === "default",
+    timeoutMs: 30_000,
+  });
+  return name;
+}
+
+export async function deleteNamespace(kube: Kube, name: string): Promise<void> {
+  try {
+    await kube.core.deleteNamespace({ name });
+  } catch (err) {
+    if (statusOf(err) !== 404) throw err;
+  }
+}
+
+export interface Observed<T> {
+  readonly type: string;
+  readonly object: T;
+  /** Client wall-clock time (ms, sub-millisecond precision) when the event arrived. */
+  readonly atMs: number;
+}
+
+export const preciseNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Watches `path` (list first, so a state that already holds counts) until `until` is true for
+ * an event, and resolves with that event and its arrival time.
+ */
+export async function watchUntil<T extends k8s.KubernetesObject = k8s.KubernetesObject>(
+  kube: Kube,
+  opts: {
+    path: string;
+    query?: Record<string, string>;
+    until: (type: string, obj: T) => boolean;
+    timeoutMs: number;
+  },
+): Promise<Observed<T>> {
+  const watch = new k8s.Watch(kube.kc);
+  let abort: AbortController | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<Observed<T>>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${opts.timeoutMs} ms watching ${opts.path}`)), opts.timeoutMs);
+      const onEvent = (type: string, obj: T) => {
+        if (opts.until(type, obj)) resolve({ type, object: obj, atMs: preciseNow() });
+      };
+      watch
+        .watch(opts.path, { ...opts.query, sendInitialEvents: true, resourceVersionMatch: "NotOlderThan", allowWatchBookmarks: true }, onEvent, (err: unknown) => {
+          if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        })
+        .then((a) => (abort = a), reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    abort?.abort();
+  }
+}
+
+export function isPodReady(pod: k8s.V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}
