@@ -29,7 +29,11 @@ function relocate(obj: KubernetesObject, namespace: string): KubernetesObject {
 }
 
 /** Creates the examples in `namespace`; shared cluster-scoped ones (the StorageClass) only once. */
-export async function applyExamples(kube: Kube, namespace: string, kinds?: string[]): Promise<KubernetesObject[]> {
+export async function applyExamples(
+  kube: Kube,
+  namespace: string,
+  kinds?: string[],
+): Promise<KubernetesObject[]> {
   const objs = renderExamples(namespace).filter((o) => !kinds || kinds.includes(o.kind ?? ""));
   for (const o of objs) {
     try {
@@ -43,13 +47,18 @@ export async function applyExamples(kube: Kube, namespace: string, kinds?: strin
 
 /** Removes the namespace's cluster-scoped volumes (the namespace deletion takes the rest). */
 export async function deleteExampleVolumes(kube: Kube, namespace: string): Promise<void> {
-  const pvs = await kube.core.listPersistentVolume({ labelSelector: `e2e.chaos-monkey.io/namespace=${namespace}` });
+  const pvs = await kube.core.listPersistentVolume({
+    labelSelector: `e2e.chaos-monkey.io/namespace=${namespace}`,
+  });
   for (const pv of pvs.items) {
     const name = pv.metadata?.name ?? "";
     try {
       await kube.core.deletePersistentVolume({ name });
       if (pv.metadata?.finalizers?.length)
-        await kube.core.patchPersistentVolume({ name, body: [{ op: "remove", path: "/metadata/finalizers" }] });
+        await kube.core.patchPersistentVolume({
+          name,
+          body: [{ op: "remove", path: "/metadata/finalizers" }],
+        });
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
     }

@@ -31,7 +31,9 @@ export const statusOf = (err: unknown): number | undefined =>
 /** Creates a fresh namespace and waits until pods can be admitted into it. */
 export async function createNamespace(kube: Kube, prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString("hex")}`;
-  await kube.core.createNamespace({ body: { metadata: { name, labels: { "e2e.chaos-monkey.io/test": "true" } } } });
+  await kube.core.createNamespace({
+    body: { metadata: { name, labels: { "e2e.chaos-monkey.io/test": "true" } } },
+  });
   // Admission refuses pods until the namespace's default ServiceAccount exists.
   await watchUntil(kube, {
     path: `/api/v1/namespaces/${name}/serviceaccounts`,
@@ -76,14 +78,27 @@ export async function watchUntil<T extends k8s.KubernetesObject = k8s.Kubernetes
   let timer: NodeJS.Timeout | undefined;
   try {
     return await new Promise<Observed<T>>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${opts.timeoutMs} ms watching ${opts.path}`)), opts.timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${opts.timeoutMs} ms watching ${opts.path}`)),
+        opts.timeoutMs,
+      );
       const onEvent = (type: string, obj: T) => {
         if (opts.until(type, obj)) resolve({ type, object: obj, atMs: preciseNow() });
       };
       watch
-        .watch(opts.path, { ...opts.query, sendInitialEvents: true, resourceVersionMatch: "NotOlderThan", allowWatchBookmarks: true }, onEvent, (err: unknown) => {
-          if (err) reject(err instanceof Error ? err : new Error(String(err)));
-        })
+        .watch(
+          opts.path,
+          {
+            ...opts.query,
+            sendInitialEvents: true,
+            resourceVersionMatch: "NotOlderThan",
+            allowWatchBookmarks: true,
+          },
+          onEvent,
+          (err: unknown) => {
+            if (err) reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
+          },
+        )
         .then((a) => (abort = a), reject);
     });
   } finally {

@@ -22,7 +22,9 @@ export function pidsMentioning(needle: string): number[] {
 export function listeningPorts(): Map<string, number> {
   const out = new Map<string, number>();
   for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    for (const line of safe(() => readFileSync(file, "utf8"), "").split("\n").slice(1)) {
+    for (const line of safe(() => readFileSync(file, "utf8"), "")
+      .split("\n")
+      .slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f[3] !== "0A") continue; // 0A = LISTEN
       out.set(f[9] ?? "", parseInt((f[1] ?? "").split(":")[1] ?? "0", 16));

@@ -1,0 +1,175 @@
+// Turns a schema-valid raw config into the resolved, frozen Config, and checks the rules that
+// span several fields (unique names, pod-only and volume-only settings, mode/value ranges).
+import { parseDuration } from "../schedule/duration.js";
+import { parseBlackoutDate, parseTimeRange, parseWeekday } from "../schedule/blackout.js";
+import type { Blackout } from "../schedule/blackout.js";
+import type { RawConfig, RawTarget } from "./schema.js";
+import type { Action, Config, Selector, Target, TargetKind } from "./types.js";
+import { PV_PROTECTION, PVC_PROTECTION } from "./types.js";
+
+export type PathPart = string | number;
+export interface Issue {
+  readonly path: readonly PathPart[];
+  readonly message: string;
+  /** Print the offending value before the message. */
+  readonly showValue: boolean;
+}
+
+export const DEFAULT_EXCLUDED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
+export const DEFAULT_OPT_OUT_ANNOTATION = "chaos-monkey.io/exclude";
+const DEFAULT_RECOVERY_TIMEOUT = "5m";
+
+const ms = (d: string | undefined, fallback: string): number => parseDuration(d ?? fallback) ?? 0;
+
+function defined<T>(xs: readonly (T | undefined)[]): T[] {
+  return xs.filter((x): x is T => x !== undefined);
+}
+
+function resolveBlackout(raw: RawConfig["safety"]): Blackout {
+  const b = raw?.blackout;
+  return {
+    weekdays: defined((b?.weekdays ?? []).map(parseWeekday)),
+    timesOfDay: defined((b?.timesOfDay ?? []).map(parseTimeRange)),
+    dates: defined((b?.dates ?? []).map(parseBlackoutDate)),
+  };
+}
+
+// eslint-disable-next-line complexity -- one `??` default per field, not branching logic
+function resolveSelector(raw: RawTarget["selector"]): Selector {
+  return {
+    namespaces: raw?.namespaces ?? [],
+    namespaceSelector: raw?.namespaceSelector,
+    labelSelector: raw?.labelSelector,
+    fieldSelector: raw?.fieldSelector,
+    annotations: raw?.annotations ?? {},
+    includeNames: (raw?.includeNames ?? []).map((r) => new RegExp(r)),
+    excludeNames: (raw?.excludeNames ?? []).map((r) => new RegExp(r)),
+    ownerKinds: raw?.ownerKinds ?? [],
+    includeOrphans: raw?.includeOrphans ?? false,
+    minAgeMs: ms(raw?.minAge, "0s"),
+  };
+}
+
+function protectionFinalizer(kind: TargetKind): string[] {
+  if (kind === "PersistentVolumeClaim") return [PVC_PROTECTION];
+  if (kind === "PersistentVolume") return [PV_PROTECTION];
+  return [];
+}
+
+function resolveAction(kind: TargetKind, raw: RawTarget["action"]): Action {
+  const strip = raw?.stripFinalizers ?? false;
+  return {
+    method: kind === "Pod" ? (raw?.method ?? "evict") : "delete",
+    gracePeriodSeconds: raw?.gracePeriodSeconds,
+    stripFinalizers: strip === true ? protectionFinalizer(kind) : strip === false ? [] : strip,
+    restartConsumers: kind === "Pod" ? false : (raw?.restartConsumers ?? true),
+  };
+}
+
+function resolveTarget(raw: RawTarget, top: RawConfig): Target {
+  return {
+    name: raw.name,
+    kind: raw.kind,
+    schedule: raw.schedule,
+    timezone: raw.timezone ?? top.timezone ?? "UTC",
+    jitterMs: ms(raw.jitter, "0s"),
+    concurrency: raw.concurrency ?? "Forbid",
+    selector: resolveSelector(raw.selector),
+    mode: raw.mode ?? "one",
+    value: raw.value ?? 1,
+    action: resolveAction(raw.kind, raw.action),
+    recoveryTimeoutMs: ms(raw.recovery?.timeout ?? top.recovery?.timeout, DEFAULT_RECOVERY_TIMEOUT),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !(value instanceof RegExp) && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+// eslint-disable-next-line complexity -- one `??` default per field, not branching logic
+export function resolveConfig(raw: RawConfig): Config {
+  const s = raw.safety;
+  return deepFreeze({
+    dryRun: raw.dryRun ?? true,
+    timezone: raw.timezone ?? "UTC",
+    seed: raw.seed ?? "",
+    paused: raw.paused ?? false,
+    safety: {
+      excludedNamespaces: s?.excludedNamespaces ?? DEFAULT_EXCLUDED_NAMESPACES,
+      optOutAnnotation: s?.optOutAnnotation ?? DEFAULT_OPT_OUT_ANNOTATION,
+      maxKillsPerRound: s?.maxKillsPerRound ?? 10,
+      maxPerOwner: s?.maxPerOwner ?? 1,
+      requireHealthy: s?.requireHealthy ?? true,
+      blackout: resolveBlackout(s),
+    },
+    recoveryTimeoutMs: ms(raw.recovery?.timeout, DEFAULT_RECOVERY_TIMEOUT),
+    targets: raw.targets.map((t) => resolveTarget(t, raw)),
+  });
+}
+
+const POD_ONLY_SELECTOR = ["ownerKinds", "includeOrphans"] as const;
+const VOLUME_ONLY_ACTION = ["stripFinalizers", "restartConsumers"] as const;
+
+function kindIssues(t: RawTarget, i: number): Issue[] {
+  const issues: Issue[] = [];
+  const at = (...p: PathPart[]): PathPart[] => ["targets", i, ...p];
+  if (t.kind === "Pod") {
+    for (const k of VOLUME_ONLY_ACTION)
+      if (t.action?.[k] !== undefined)
+        issues.push({
+          path: at("action", k),
+          message: "applies to volume targets only",
+          showValue: false,
+        });
+  } else {
+    for (const k of POD_ONLY_SELECTOR)
+      if (t.selector?.[k] !== undefined)
+        issues.push({
+          path: at("selector", k),
+          message: "applies to Pod targets only",
+          showValue: false,
+        });
+    if (t.action?.method !== undefined)
+      issues.push({
+        path: at("action", "method"),
+        message: "applies to Pod targets only (volumes are always deleted)",
+        showValue: false,
+      });
+  }
+  return issues;
+}
+
+function valueIssue(t: RawTarget, i: number): Issue[] {
+  const mode = t.mode ?? "one";
+  const v = t.value ?? 1;
+  const path = ["targets", i, "value"];
+  if (mode === "fixed" && (!Number.isInteger(v) || v < 1))
+    return [{ path, message: "must be a whole number ≥ 1 for mode fixed", showValue: true }];
+  if ((mode === "fixed-percent" || mode === "random-max-percent") && (v <= 0 || v > 100))
+    return [
+      { path, message: `must be a percentage in (0, 100] for mode ${mode}`, showValue: true },
+    ];
+  return [];
+}
+
+/** Rules no single field can check; run only on a config the schema accepted. */
+export function crossFieldIssues(raw: RawConfig): Issue[] {
+  const issues: Issue[] = [];
+  const seen = new Map<string, number>();
+  raw.targets.forEach((t, i) => {
+    const first = seen.get(t.name);
+    if (first !== undefined)
+      issues.push({
+        path: ["targets", i, "name"],
+        message: `is already the name of targets[${first}]`,
+        showValue: true,
+      });
+    else seen.set(t.name, i);
+    issues.push(...kindIssues(t, i), ...valueIssue(t, i));
+  });
+  return issues;
+}

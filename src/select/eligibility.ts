@@ -1,0 +1,162 @@
+// The eligibility rules of SPEC §2, one small predicate each. An object is eligible when no rule
+// excludes it; the first rule that does gives the reason that is logged.
+import type { Safety, Target } from "../config/types.js";
+import type { Candidate, NamespaceInfo, Self } from "./candidate.js";
+import {
+  matchesFields,
+  matchesSelector,
+  parseFieldSelector,
+  parseLabelSelector,
+} from "./labels.js";
+
+export type ExclusionReason =
+  | "selector"
+  | "deleting"
+  | "excluded_namespace"
+  | "opted_out"
+  | "self"
+  | "not_running"
+  | "too_young"
+  | "orphan";
+
+export interface EligibilityContext {
+  readonly target: Target;
+  readonly safety: Safety;
+  readonly nowMs: number;
+  readonly namespaces: ReadonlyMap<string, NamespaceInfo>;
+  readonly self: Self;
+}
+
+type Rule = (c: Candidate, ctx: EligibilityContext) => ExclusionReason | undefined;
+
+interface Compiled {
+  readonly namespaceSelector: ReturnType<typeof parseLabelSelector> | undefined;
+  readonly labelSelector: ReturnType<typeof parseLabelSelector> | undefined;
+  readonly fieldSelector: ReturnType<typeof parseFieldSelector> | undefined;
+}
+// Selectors are parsed once per (frozen) target, not once per object.
+const compiledCache = new WeakMap<Target, Compiled>();
+function compiled(target: Target): Compiled {
+  let c = compiledCache.get(target);
+  if (!c) {
+    const s = target.selector;
+    c = {
+      namespaceSelector:
+        s.namespaceSelector === undefined ? undefined : parseLabelSelector(s.namespaceSelector),
+      labelSelector:
+        s.labelSelector === undefined ? undefined : parseLabelSelector(s.labelSelector),
+      fieldSelector:
+        s.fieldSelector === undefined ? undefined : parseFieldSelector(s.fieldSelector),
+    };
+    compiledCache.set(target, c);
+  }
+  return c;
+}
+
+const optedOut = (annotations: Readonly<Record<string, string>> | undefined, key: string) =>
+  annotations?.[key] === "true";
+
+// The target names this kind of object.
+const byKind: Rule = (c, { target }) => (c.kind === target.kind ? undefined : "selector");
+
+// Objects already being deleted are someone else's business.
+const byDeleting: Rule = (c) => (c.deleting ? "deleting" : undefined);
+
+// Excluded namespaces, and always the monkey's own.
+const byExcludedNamespace: Rule = (c, { safety, self }) =>
+  c.guardNamespaces.some((ns) => ns === self.namespace || safety.excludedNamespaces.includes(ns))
+    ? "excluded_namespace"
+    : undefined;
+
+// An opted-out object, or an object in an opted-out namespace.
+const byOptOut: Rule = (c, { safety, namespaces }) =>
+  optedOut(c.annotations, safety.optOutAnnotation) ||
+  c.guardNamespaces.some((ns) => optedOut(namespaces.get(ns)?.annotations, safety.optOutAnnotation))
+    ? "opted_out"
+    : undefined;
+
+// Never the monkey's own pod.
+const bySelf: Rule = (c, { self }) =>
+  c.kind === "Pod" && c.namespace === self.namespace && c.name === self.podName
+    ? "self"
+    : undefined;
+
+// selector.namespaces (ignored for cluster-scoped volumes).
+const byNamespaceList: Rule = (c, { target }) => {
+  const list = target.selector.namespaces;
+  if (c.kind === "PersistentVolume" || list.length === 0) return undefined;
+  return list.includes(c.namespace) ? undefined : "selector";
+};
+
+// selector.namespaceSelector, on the labels of the object's namespace (or its claim's, for a PV).
+const byNamespaceSelector: Rule = (c, { target, namespaces }) => {
+  const sel = compiled(target).namespaceSelector;
+  if (sel === undefined) return undefined;
+  const ok =
+    c.guardNamespaces.length > 0 &&
+    c.guardNamespaces.every((ns) => {
+      const info = namespaces.get(ns);
+      return info !== undefined && matchesSelector(sel, info.labels);
+    });
+  return ok ? undefined : "selector";
+};
+
+// labelSelector, fieldSelector and exact annotations.
+const byLabelsFieldsAnnotations: Rule = (c, { target }) => {
+  const { labelSelector, fieldSelector } = compiled(target);
+  if (labelSelector !== undefined && !matchesSelector(labelSelector, c.labels)) return "selector";
+  if (fieldSelector !== undefined && !matchesFields(fieldSelector, c.fields)) return "selector";
+  const annotationsMatch = Object.entries(target.selector.annotations).every(
+    ([k, v]) => c.annotations[k] === v,
+  );
+  return annotationsMatch ? undefined : "selector";
+};
+
+// includeNames (any must match) and excludeNames (none may match).
+const byName: Rule = (c, { target }) => {
+  const { includeNames, excludeNames } = target.selector;
+  if (includeNames.length > 0 && !includeNames.some((r) => r.test(c.name))) return "selector";
+  return excludeNames.some((r) => r.test(c.name)) ? "selector" : undefined;
+};
+
+// Pods: only Running ones; a Pending or finished pod proves nothing about recovery.
+const byPhase: Rule = (c) =>
+  c.kind === "Pod" && c.phase !== "Running" ? "not_running" : undefined;
+
+// minAge: young objects may still be starting up.
+const byAge: Rule = (c, { target, nowMs }) =>
+  nowMs - c.createdAtMs < target.selector.minAgeMs ? "too_young" : undefined;
+
+// Pods with no controller never come back; ownerKinds filters on the top-level owner.
+const byOwner: Rule = (c, { target }) => {
+  if (c.kind !== "Pod") return undefined;
+  const s = target.selector;
+  if (c.owner === undefined) return s.includeOrphans ? undefined : "orphan";
+  return s.ownerKinds.length === 0 || s.ownerKinds.includes(c.owner.kind) ? undefined : "selector";
+};
+
+const RULES: readonly Rule[] = [
+  byKind,
+  byDeleting,
+  bySelf,
+  byExcludedNamespace,
+  byOptOut,
+  byNamespaceList,
+  byNamespaceSelector,
+  byLabelsFieldsAnnotations,
+  byName,
+  byPhase,
+  byAge,
+  byOwner,
+];
+
+export function exclusionReason(
+  c: Candidate,
+  ctx: EligibilityContext,
+): ExclusionReason | undefined {
+  for (const rule of RULES) {
+    const reason = rule(c, ctx);
+    if (reason !== undefined) return reason;
+  }
+  return undefined;
+}

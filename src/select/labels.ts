@@ -1,0 +1,115 @@
+// Kubernetes label- and field-selector syntax, parsed once and matched client-side. The API
+// server applies the same selectors to watches; matching them again here means a victim can
+// never come from outside the selector, whatever a cache or a watch delivered.
+
+export type Requirement =
+  | { readonly key: string; readonly op: "in" | "notin"; readonly values: readonly string[] }
+  | { readonly key: string; readonly op: "exists" | "!exists" };
+
+export type Selector = readonly Requirement[];
+
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+/** Splits on commas that are not inside a parenthesised value set. */
+function splitTerms(text: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "," && depth === 0) {
+      terms.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  terms.push(text.slice(start));
+  return terms.map((t) => t.trim());
+}
+
+function checkKey(key: string): string {
+  if (!KEY.test(key) || key.length > 316) throw new Error(`invalid label key "${key}"`);
+  return key;
+}
+
+function checkValue(value: string): string {
+  if (!VALUE.test(value) || value.length > 63) throw new Error(`invalid label value "${value}"`);
+  return value;
+}
+
+function parseSetTerm(term: string): Requirement | undefined {
+  const m = /^(\S+)\s+(in|notin)\s*\((.*)\)$/.exec(term);
+  if (!m) return undefined;
+  const values = (m[3] ?? "").split(",").map((v) => checkValue(v.trim()));
+  return { key: checkKey(m[1] ?? ""), op: m[2] === "in" ? "in" : "notin", values };
+}
+
+function parseTerm(term: string): Requirement {
+  if (term === "") throw new Error("empty requirement");
+  const set = parseSetTerm(term);
+  if (set) return set;
+  const eq = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
+  if (eq) {
+    const op = eq[2] === "!=" ? "notin" : "in";
+    return { key: checkKey(eq[1] ?? ""), op, values: [checkValue(eq[3] ?? "")] };
+  }
+  if (term.startsWith("!")) return { key: checkKey(term.slice(1).trim()), op: "!exists" };
+  return { key: checkKey(term), op: "exists" };
+}
+
+/** Parses a label selector; throws an Error naming the bad term. "" selects everything. */
+export function parseLabelSelector(text: string): Selector {
+  if (text.trim() === "") return [];
+  return splitTerms(text).map(parseTerm);
+}
+
+export function matchesRequirement(
+  req: Requirement,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
+  const has = labels !== undefined && Object.hasOwn(labels, req.key);
+  const value = has ? labels[req.key] : undefined;
+  switch (req.op) {
+    case "exists":
+      return has;
+    case "!exists":
+      return !has;
+    case "in":
+      return value !== undefined && req.values.includes(value);
+    case "notin":
+      return value === undefined || !req.values.includes(value);
+  }
+}
+
+export function matchesSelector(
+  selector: Selector,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
+  return selector.every((req) => matchesRequirement(req, labels));
+}
+
+/** Field selectors: `path=value`, `path==value`, `path!=value`, comma-separated. */
+export interface FieldRequirement {
+  readonly path: string;
+  readonly equal: boolean;
+  readonly value: string;
+}
+
+export function parseFieldSelector(text: string): readonly FieldRequirement[] {
+  if (text.trim() === "") return [];
+  return text.split(",").map((raw) => {
+    const m = /^\s*([A-Za-z][A-Za-z0-9.]*)\s*(==|=|!=)\s*([^,]*?)\s*$/.exec(raw);
+    if (!m) throw new Error(`invalid field requirement "${raw.trim()}"`);
+    return { path: m[1] ?? "", equal: m[2] !== "!=", value: m[3] ?? "" };
+  });
+}
+
+export function matchesFields(
+  reqs: readonly FieldRequirement[],
+  fields: Readonly<Record<string, string | undefined>>,
+): boolean {
+  return reqs.every((r) => ((fields[r.path] ?? "") === r.value) === r.equal);
+}

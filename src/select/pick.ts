@@ -1,0 +1,99 @@
+// Picking victims among the eligible: how many the mode asks for, then a seeded shuffle, the
+// per-owner and per-round caps, and the steady-state guard. Pure: the same eligible set, target,
+// safety settings and generator state give the same victims.
+import type { Mode, Safety } from "../config/types.js";
+import type { Candidate } from "./candidate.js";
+import { candidateKey } from "./candidate.js";
+
+export type Rng = () => number;
+export type DropReason = "cap" | "unhealthy";
+
+export interface Drop {
+  readonly candidate: Candidate;
+  readonly reason: DropReason;
+}
+
+/** How many victims a mode asks for out of `eligible` objects (before caps). */
+export function wantedCount(mode: Mode, value: number, eligible: number, rng: Rng): number {
+  switch (mode) {
+    case "one":
+      return Math.min(1, eligible);
+    case "all":
+      return eligible;
+    case "fixed":
+      return Math.min(Math.floor(value), eligible);
+    case "fixed-percent":
+      return Math.floor((eligible * value) / 100);
+    case "random-max-percent": {
+      // A whole percentage drawn from [0, value], as Chaos Mesh does.
+      const percent = Math.floor(rng() * (Math.floor(value) + 1));
+      return Math.floor((eligible * percent) / 100);
+    }
+  }
+}
+
+/** Fisher-Yates on a copy sorted by key, so cache iteration order never changes the outcome. */
+export function seededShuffle<T extends Candidate>(items: readonly T[], rng: Rng): T[] {
+  const out = [...items].sort((a, b) => {
+    const ka = candidateKey(a);
+    const kb = candidateKey(b);
+    return ka < kb ? -1 : ka > kb ? 1 : a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0;
+  });
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const tmp = out[i] as T;
+    out[i] = out[j] as T;
+    out[j] = tmp;
+  }
+  return out;
+}
+
+const ownerKey = (c: Candidate): string => c.owner?.uid ?? `self:${c.uid}`;
+
+export interface PickInput {
+  readonly eligible: readonly Candidate[];
+  readonly mode: Mode;
+  readonly value: number;
+  readonly safety: Safety;
+  readonly rng: Rng;
+  /** Is the victim's workload fully ready right now? Consulted only when requireHealthy. */
+  readonly healthy: (c: Candidate) => boolean;
+}
+
+export interface PickResult {
+  readonly wanted: number;
+  readonly victims: readonly Candidate[];
+  readonly drops: readonly Drop[];
+}
+
+export function pickVictims(input: PickInput): PickResult {
+  const { eligible, safety, rng } = input;
+  const wanted = wantedCount(input.mode, input.value, eligible.length, rng);
+  const shuffled = seededShuffle(eligible, rng);
+  const limit = Math.min(wanted, safety.maxKillsPerRound);
+  const perOwner = new Map<string, number>();
+  const chosen: Candidate[] = [];
+  const drops: Drop[] = [];
+  // Walk the shuffle: one refused by maxPerOwner makes room for the next.
+  let i = 0;
+  for (; i < shuffled.length && chosen.length < limit; i++) {
+    const c = shuffled[i] as Candidate;
+    const n = perOwner.get(ownerKey(c)) ?? 0;
+    if (n >= safety.maxPerOwner) {
+      drops.push({ candidate: c, reason: "cap" });
+      continue;
+    }
+    perOwner.set(ownerKey(c), n + 1);
+    chosen.push(c);
+  }
+  // The picks the mode wanted beyond maxKillsPerRound are refused by the round cap.
+  for (const c of shuffled.slice(i, i + Math.max(0, wanted - limit)))
+    drops.push({ candidate: c, reason: "cap" });
+  if (!safety.requireHealthy) return { wanted, victims: chosen, drops };
+  const victims = chosen.filter((c) => {
+    const ok = input.healthy(c);
+    if (!ok) drops.push({ candidate: c, reason: "unhealthy" });
+    return ok;
+  });
+  return { wanted, victims, drops };
+}
