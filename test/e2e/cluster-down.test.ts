@@ -11,10 +11,15 @@ const script = (name: string) => new URL(`../cluster/${name}`, import.meta.url).
 it("cluster:down stops every process and frees every port the cluster had", () => {
   const name = `e2e-down-${randomBytes(3).toString("hex")}`;
   const env = { ...process.env, KCM_CLUSTER_NAME: name };
-  const kubeconfig = execFileSync("bash", [script("up.sh")], { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
-    .trim()
-    .split("\n")
-    .pop() ?? "";
+  const kubeconfig =
+    execFileSync("bash", [script("up.sh")], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    })
+      .trim()
+      .split("\n")
+      .pop() ?? "";
   const clusterDir = kubeconfig.replace(/\/kubeconfig\.yaml$/, "");
   expect(existsSync(kubeconfig)).toBe(true);
   const pids = pidsMentioning(clusterDir);

@@ -4,7 +4,15 @@ import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { applyExamples, deleteExampleVolumes } from "../support/examples.js";
 import type { Kube } from "../support/kube.js";
-import { connect, createNamespace, deleteNamespace, isPodReady, preciseNow, statusOf, watchUntil } from "../support/kube.js";
+import {
+  connect,
+  createNamespace,
+  deleteNamespace,
+  isPodReady,
+  preciseNow,
+  statusOf,
+  watchUntil,
+} from "../support/kube.js";
 
 // kwok-stages.yaml: Ready 1-3 s after scheduling. Scheduling and the ReplicaSet controller add a
 // little on top, so the upper bound has room for them.
@@ -32,7 +40,11 @@ async function readyPods(labelSelector: string): Promise<k8s.V1Pod[]> {
   return list.items.filter((p) => isPodReady(p) && !p.metadata?.deletionTimestamp);
 }
 
-async function waitReadyCount(resource: "deployments" | "statefulsets", name: string, count: number): Promise<void> {
+async function waitReadyCount(
+  resource: "deployments" | "statefulsets",
+  name: string,
+  count: number,
+): Promise<void> {
   await watchUntil<k8s.V1Deployment | k8s.V1StatefulSet>(kube, {
     path: `/apis/apps/v1/namespaces/${ns}/${resource}`,
     query: { fieldSelector: `metadata.name=${name}` },
@@ -47,14 +59,20 @@ describe("local control plane", () => {
     const [victim] = await readyPods("app=web");
     expect(victim).toBeDefined();
     const uid = victim?.metadata?.uid ?? "";
-    const known = new Set((await kube.core.listNamespacedPod({ namespace: ns })).items.map((p) => p.metadata?.uid));
+    const known = new Set(
+      (await kube.core.listNamespacedPod({ namespace: ns })).items.map((p) => p.metadata?.uid),
+    );
     const replacement = watchUntil<k8s.V1Pod>(kube, {
       path: podsPath(),
       query: { labelSelector: "app=web" },
       until: (_t, p) => !known.has(p.metadata?.uid) && isPodReady(p),
       timeoutMs: 30_000,
     });
-    await kube.core.deleteNamespacedPod({ name: victim?.metadata?.name ?? "", namespace: ns, body: { preconditions: { uid } } });
+    await kube.core.deleteNamespacedPod({
+      name: victim?.metadata?.name ?? "",
+      namespace: ns,
+      body: { preconditions: { uid } },
+    });
     const deletedAt = preciseNow();
     const ready = await replacement;
     const elapsed = ready.atMs - deletedAt;
@@ -80,7 +98,10 @@ describe("local control plane", () => {
     await waitReadyCount("statefulsets", "db", 2);
     const name = "data-db-1";
     await kube.core.deleteNamespacedPersistentVolumeClaim({ name, namespace: ns });
-    const terminating = await kube.core.readNamespacedPersistentVolumeClaim({ name, namespace: ns });
+    const terminating = await kube.core.readNamespacedPersistentVolumeClaim({
+      name,
+      namespace: ns,
+    });
     expect(terminating.metadata?.deletionTimestamp).toBeDefined();
     // pvc-protection holds it while pod db-1 uses it: still there a few seconds later.
     await new Promise((r) => setTimeout(r, 3000));
@@ -121,7 +142,9 @@ describe("local control plane", () => {
     const back = await watchUntil<k8s.V1PersistentVolumeClaim>(kube, {
       path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
       query: { fieldSelector: `metadata.name=${name}` },
-      until: (_t, o) => o.metadata?.finalizers?.includes("kubernetes.io/pvc-protection") === true && o.metadata.resourceVersion !== before.metadata?.resourceVersion,
+      until: (_t, o) =>
+        o.metadata?.finalizers?.includes("kubernetes.io/pvc-protection") === true &&
+        o.metadata.resourceVersion !== before.metadata?.resourceVersion,
       timeoutMs: 30_000,
     });
     expect(back.object.metadata?.uid).toBe(before.metadata?.uid);
@@ -129,7 +152,10 @@ describe("local control plane", () => {
 
   it("enforces RBAC: a ServiceAccount without a role gets 403 listing pods", async () => {
     const sa = "no-rights";
-    await kube.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: sa } } });
+    await kube.core.createNamespacedServiceAccount({
+      namespace: ns,
+      body: { metadata: { name: sa } },
+    });
     const token = await kube.core.createNamespacedServiceAccountToken({
       name: sa,
       namespace: ns,
@@ -144,7 +170,10 @@ describe("local control plane", () => {
       currentContext: "c",
     });
     const asSa = kc.makeApiClient(k8s.CoreV1Api);
-    const err = await asSa.listNamespacedPod({ namespace: ns }).then(() => undefined, (e: unknown) => e);
+    const err = await asSa.listNamespacedPod({ namespace: ns }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(statusOf(err)).toBe(403);
   });
 });

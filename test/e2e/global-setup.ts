@@ -22,7 +22,11 @@ function clusterRunning(): boolean {
 }
 
 export default function setup(project: TestProject): () => void {
-  const bindir = execFileSync("bash", [script("build-binaries.sh")], { encoding: "utf8" }).trim().split("\n").pop() ?? "";
+  const bindir =
+    execFileSync("bash", [script("build-binaries.sh")], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .pop() ?? "";
   // The kubectl built with the cluster comes first, for the tests and for anything they spawn.
   process.env.PATH = `${bindir}:${process.env.PATH ?? ""}`;
   project.provide("bindir", bindir);
