@@ -1,0 +1,202 @@
+// Every metric of SPEC §5 lives here, behind methods named after what happened, so callers
+// cannot invent a label value or put an object name into a label by accident.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export type RoundOutcome = "ran" | "skipped" | "failed";
+export type SkipReason =
+  | "paused"
+  | "blackout"
+  | "not_leader"
+  | "concurrency"
+  | "no_candidates"
+  | "unhealthy"
+  | "pdb"
+  | "cap"
+  | "cache_unsynced";
+export type KillResult = "killed" | "dry_run" | "failed";
+export type RecoveryPhase = "replaced" | "ready" | "recovered";
+export type RecoveryOutcome = "recovered" | "timeout" | "gone" | "aborted";
+export type ReloadResult = "success" | "failure";
+
+/** Recovery runs from sub-second pod restarts to half-hour volume rebinds. */
+export const RECOVERY_BUCKETS: readonly number[] = Object.freeze([
+  0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800,
+]);
+
+export interface Metrics {
+  readonly registry: Registry;
+  roundRan(target: string): void;
+  /** The whole round was skipped: counts the round and its reason. */
+  roundSkipped(target: string, reason: SkipReason): void;
+  roundFailed(target: string): void;
+  /** Victims passed over inside a round that still ran (pdb, cap, unhealthy). */
+  skipped(target: string, reason: SkipReason, count?: number): void;
+  kill(target: string, kind: string, namespace: string, result: KillResult): void;
+  finalizerStripped(kind: string, finalizer: string): void;
+  recoveryPhase(obs: {
+    target: string;
+    kind: string;
+    namespace: string;
+    phase: RecoveryPhase;
+    seconds: number;
+  }): void;
+  recoveryOutcome(target: string, kind: string, outcome: RecoveryOutcome): void;
+  setInFlight(target: string, n: number): void;
+  incInFlight(target: string): void;
+  /** Never goes below zero, so a double release cannot show negative recoveries. */
+  decInFlight(target: string): void;
+  setEligible(target: string, n: number): void;
+  setLastRound(target: string, epochSeconds: number): void;
+  setNextRound(target: string, epochSeconds: number): void;
+  error(operation: string): void;
+  configReload(result: ReloadResult): void;
+  setLeader(isLeader: boolean): void;
+  setDryRun(dryRun: boolean): void;
+  /** Drops the per-target gauges of a target no longer in the config; counters keep history. */
+  forgetTarget(target: string): void;
+}
+
+export interface MetricsOptions {
+  /** Defaults to a fresh Registry: the process-wide default registry is never touched. */
+  registry?: Registry;
+  version: string;
+  /** Adds prom-client's process and Node.js metrics to the same registry. */
+  collectDefault?: boolean;
+}
+
+const P = "chaos_monkey_";
+
+export function createMetrics(opts: MetricsOptions): Metrics {
+  const registry = opts.registry ?? new Registry();
+  const registers = [registry];
+  if (opts.collectDefault === true) collectDefaultMetrics({ register: registry });
+
+  const rounds = new Counter({
+    name: `${P}rounds_total`,
+    help: "Rounds by outcome: ran, skipped or failed.",
+    labelNames: ["target", "outcome"] as const,
+    registers,
+  });
+  const skips = new Counter({
+    name: `${P}skips_total`,
+    help: "Skipped rounds and skipped victims by reason.",
+    labelNames: ["target", "reason"] as const,
+    registers,
+  });
+  const kills = new Counter({
+    name: `${P}kills_total`,
+    help: "Kill attempts by result: killed, dry_run or failed.",
+    labelNames: ["target", "kind", "namespace", "result"] as const,
+    registers,
+  });
+  const finalizers = new Counter({
+    name: `${P}finalizers_stripped_total`,
+    help: "Finalizers removed from killed objects.",
+    labelNames: ["kind", "finalizer"] as const,
+    registers,
+  });
+  const recoverySeconds = new Histogram({
+    name: `${P}recovery_seconds`,
+    help: "Seconds from the kill until each recovery phase was reached.",
+    labelNames: ["target", "kind", "namespace", "phase"] as const,
+    buckets: [...RECOVERY_BUCKETS],
+    registers,
+  });
+  const recoveries = new Counter({
+    name: `${P}recoveries_total`,
+    help: "Finished recovery watches by outcome.",
+    labelNames: ["target", "kind", "outcome"] as const,
+    registers,
+  });
+  const inFlight = new Gauge({
+    name: `${P}recoveries_in_flight`,
+    help: "Recoveries currently being watched.",
+    labelNames: ["target"] as const,
+    registers,
+  });
+  const eligible = new Gauge({
+    name: `${P}eligible_objects`,
+    help: "Objects eligible as victims at the last round.",
+    labelNames: ["target"] as const,
+    registers,
+  });
+  const lastRound = new Gauge({
+    name: `${P}last_round_timestamp_seconds`,
+    help: "Unix time of the last round.",
+    labelNames: ["target"] as const,
+    registers,
+  });
+  const nextRound = new Gauge({
+    name: `${P}next_round_timestamp_seconds`,
+    help: "Unix time of the next scheduled round.",
+    labelNames: ["target"] as const,
+    registers,
+  });
+  const errors = new Counter({
+    name: `${P}errors_total`,
+    help: "Errors by operation.",
+    labelNames: ["operation"] as const,
+    registers,
+  });
+  const reloads = new Counter({
+    name: `${P}config_reloads_total`,
+    help: "Config reloads by result.",
+    labelNames: ["result"] as const,
+    registers,
+  });
+  const isLeader = new Gauge({
+    name: `${P}is_leader`,
+    help: "1 while this replica holds the leader lease.",
+    registers,
+  });
+  const dryRun = new Gauge({
+    name: `${P}dry_run`,
+    help: "1 when running in dry-run mode.",
+    registers,
+  });
+  const buildInfo = new Gauge({
+    name: `${P}build_info`,
+    help: "Always 1; the version label identifies the build.",
+    labelNames: ["version"] as const,
+    registers,
+  });
+  buildInfo.set({ version: opts.version }, 1);
+
+  // Tracked here rather than read back from the gauge, whose getter is asynchronous.
+  const inFlightCounts = new Map<string, number>();
+  const putInFlight = (target: string, n: number): void => {
+    const value = Math.max(0, n);
+    inFlightCounts.set(target, value);
+    inFlight.set({ target }, value);
+  };
+
+  return {
+    registry,
+    roundRan: (target) => rounds.inc({ target, outcome: "ran" }),
+    roundSkipped: (target, reason) => {
+      rounds.inc({ target, outcome: "skipped" });
+      skips.inc({ target, reason });
+    },
+    roundFailed: (target) => rounds.inc({ target, outcome: "failed" }),
+    skipped: (target, reason, count = 1) => skips.inc({ target, reason }, count),
+    kill: (target, kind, namespace, result) => kills.inc({ target, kind, namespace, result }),
+    finalizerStripped: (kind, finalizer) => finalizers.inc({ kind, finalizer }),
+    recoveryPhase: ({ target, kind, namespace, phase, seconds }) =>
+      recoverySeconds.observe({ target, kind, namespace, phase }, seconds),
+    recoveryOutcome: (target, kind, outcome) => recoveries.inc({ target, kind, outcome }),
+    setInFlight: putInFlight,
+    incInFlight: (target) => putInFlight(target, (inFlightCounts.get(target) ?? 0) + 1),
+    decInFlight: (target) => putInFlight(target, (inFlightCounts.get(target) ?? 0) - 1),
+    setEligible: (target, n) => eligible.set({ target }, n),
+    setLastRound: (target, epochSeconds) => lastRound.set({ target }, epochSeconds),
+    setNextRound: (target, epochSeconds) => nextRound.set({ target }, epochSeconds),
+    error: (operation) => errors.inc({ operation }),
+    configReload: (result) => reloads.inc({ result }),
+    setLeader: (leader) => isLeader.set(leader ? 1 : 0),
+    setDryRun: (on) => dryRun.set(on ? 1 : 0),
+    forgetTarget: (target) => {
+      inFlightCounts.delete(target);
+      for (const gauge of [inFlight, eligible, lastRound, nextRound]) gauge.remove({ target });
+    },
+  };
+}
