@@ -27,6 +27,7 @@ function valueAt(root: unknown, path: readonly PathPart[]): unknown {
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return "nothing";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   return `${typeof value} ${JSON.stringify(value)}`;
@@ -36,6 +37,9 @@ function describe(value: unknown): string {
 function fromZod(issue: z.core.$ZodIssue, raw: unknown): Issue[] {
   const path = issue.path.filter((p): p is PathPart => typeof p !== "symbol");
   const value = valueAt(raw, path);
+  // A missing key fails as a wrong type (or, for a literal, a wrong value): say what it is.
+  if (value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_value"))
+    return [{ path, message: "is required", showValue: false }];
   switch (issue.code) {
     case "unrecognized_keys":
       return issue.keys.map((k) => ({
@@ -47,10 +51,7 @@ function fromZod(issue: z.core.$ZodIssue, raw: unknown): Issue[] {
       return [
         {
           path,
-          message:
-            value === undefined
-              ? "is required"
-              : `must be ${issue.expected}, not ${describe(value)}`,
+          message: `must be ${expectedName(issue.expected, value)}, not ${describe(value)}`,
           showValue: false,
         },
       ];
@@ -66,6 +67,12 @@ function fromZod(issue: z.core.$ZodIssue, raw: unknown): Issue[] {
     default:
       return [{ path, message: issue.message, showValue: true }];
   }
+}
+
+function expectedName(t: string, value: unknown): string {
+  if (t === "int") return "a whole number";
+  if (t === "number" && typeof value === "number") return "a finite number";
+  return t;
 }
 
 function tooMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {

@@ -105,7 +105,17 @@ const target = z.strictObject({
   kind: z.enum(TARGET_KINDS),
   schedule: z
     .string()
-    .refine((s) => parseSchedule(s).ok, "is not a valid cron expression")
+    .superRefine((s, ctx) => {
+      const parsed = parseSchedule(s);
+      if (parsed.ok) return;
+      // SPEC's wording for cron; an @every schedule says what is wrong with its interval.
+      ctx.addIssue({
+        code: "custom",
+        message: s.trim().startsWith("@every")
+          ? `is not a valid schedule: ${parsed.error}`
+          : "is not a valid cron expression",
+      });
+    })
     .describe('5- or 6-field cron, @hourly/@daily/..., or "@every 90s"'),
   timezone: timezone.optional(),
   jitter: duration.optional(),

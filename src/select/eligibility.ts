@@ -68,10 +68,15 @@ const byExcludedNamespace: Rule = (c, { safety, self }) =>
     ? "excluded_namespace"
     : undefined;
 
-// An opted-out object, or an object in an opted-out namespace.
+// An opted-out object, or an object in an opted-out namespace. A namespace the cache does not
+// know yet (its watch may lag the pods' watch) cannot be shown not to opt out, so it counts as
+// opted out: fail closed.
 const byOptOut: Rule = (c, { safety, namespaces }) =>
   optedOut(c.annotations, safety.optOutAnnotation) ||
-  c.guardNamespaces.some((ns) => optedOut(namespaces.get(ns)?.annotations, safety.optOutAnnotation))
+  c.guardNamespaces.some((ns) => {
+    const info = namespaces.get(ns);
+    return info === undefined || optedOut(info.annotations, safety.optOutAnnotation);
+  })
     ? "opted_out"
     : undefined;
 

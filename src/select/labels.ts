@@ -30,8 +30,12 @@ function splitTerms(text: string): string[] {
   return terms.map((t) => t.trim());
 }
 
+// As the API server checks a qualified name: a DNS-subdomain prefix of at most 253 characters and
+// a name part of at most 63, so a selector that validates here is never refused there.
 function checkKey(key: string): string {
-  if (!KEY.test(key) || key.length > 316) throw new Error(`invalid label key "${key}"`);
+  const slash = key.indexOf("/");
+  const tooLong = slash > 253 || key.length - slash - 1 > 63;
+  if (!KEY.test(key) || tooLong) throw new Error(`invalid label key "${key}"`);
   return key;
 }
 
@@ -43,6 +47,8 @@ function checkValue(value: string): string {
 function parseSetTerm(term: string): Requirement | undefined {
   const m = /^(\S+)\s+(in|notin)\s*\((.*)\)$/.exec(term);
   if (!m) return undefined;
+  // The API server refuses an empty set: "app in ()" must not read as "app in ('')".
+  if ((m[3] ?? "").trim() === "") throw new Error(`empty value set in "${term}"`);
   const values = (m[3] ?? "").split(",").map((v) => checkValue(v.trim()));
   return { key: checkKey(m[1] ?? ""), op: m[2] === "in" ? "in" : "notin", values };
 }

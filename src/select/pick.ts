@@ -73,22 +73,22 @@ export function pickVictims(input: PickInput): PickResult {
   const limit = Math.min(wanted, safety.maxKillsPerRound);
   const perOwner = new Map<string, number>();
   const chosen: Candidate[] = [];
-  const drops: Drop[] = [];
+  const blocked: Candidate[] = [];
   // Walk the shuffle: one refused by maxPerOwner makes room for the next.
   let i = 0;
   for (; i < shuffled.length && chosen.length < limit; i++) {
     const c = shuffled[i] as Candidate;
     const n = perOwner.get(ownerKey(c)) ?? 0;
-    if (n >= safety.maxPerOwner) {
-      drops.push({ candidate: c, reason: "cap" });
-      continue;
+    if (n >= safety.maxPerOwner) blocked.push(c);
+    else {
+      perOwner.set(ownerKey(c), n + 1);
+      chosen.push(c);
     }
-    perOwner.set(ownerKey(c), n + 1);
-    chosen.push(c);
   }
-  // The picks the mode wanted beyond maxKillsPerRound are refused by the round cap.
-  for (const c of shuffled.slice(i, i + Math.max(0, wanted - limit)))
-    drops.push({ candidate: c, reason: "cap" });
+  // A cap drop is a pick the mode wanted and a cap refused: exactly wanted - chosen of them.
+  const drops: Drop[] = [...blocked, ...shuffled.slice(i)]
+    .slice(0, Math.max(0, wanted - chosen.length))
+    .map((candidate) => ({ candidate, reason: "cap" as const }));
   if (!safety.requireHealthy) return { wanted, victims: chosen, drops };
   const victims = chosen.filter((c) => {
     const ok = input.healthy(c);

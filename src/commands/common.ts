@@ -1,0 +1,90 @@
+// What every command shares: options from the command line (and the few environment variables
+// SPEC §4 names, read here and nowhere else), the config file, logger and cluster connection.
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { pino } from "pino";
+import { loadConfig } from "../config/load.js";
+import type { Config } from "../config/types.js";
+import { loadKubeConfig, makeClients, ownNamespace } from "../kube/client.js";
+import type { KubeClients } from "../kube/client.js";
+import { createLogger } from "../observe/logger.js";
+import type { LogFormat, Logger } from "../observe/logger.js";
+import type { Self } from "../select/candidate.js";
+
+export const EXIT = { ok: 0, error: 1, usage: 2, notRecovered: 3 } as const;
+
+export interface CommonOptions {
+  readonly config: string;
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly dryRun?: boolean;
+  readonly seed?: string;
+  readonly logLevel: string;
+  readonly logFormat: LogFormat;
+  readonly listen: string;
+  readonly namespace?: string;
+}
+
+/** The process environment, passed in so commands never read process.env themselves. */
+export interface Env {
+  readonly CHAOS_MONKEY_CONFIG?: string | undefined;
+  readonly KUBERNETES_SERVICE_HOST?: string | undefined;
+  readonly POD_NAME?: string | undefined;
+  readonly POD_NAMESPACE?: string | undefined;
+}
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+export class UsageError extends Error {}
+
+export const DEFAULT_CONFIG_PATH = "/etc/chaos-monkey/config.yaml";
+
+export function readConfigText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UsageError(
+      `cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+}
+
+/** Loads and validates the config file, applying --dry-run; a bad file is a usage error (exit 2). */
+export function loadConfigFile(path: string, dryRunFlag: boolean | undefined): Config {
+  const result = loadConfig(readConfigText(path));
+  if (!result.ok)
+    throw new UsageError(`${path} is not a valid config:\n  ${result.errors.join("\n  ")}`);
+  return dryRunFlag ? withDryRun(result.config) : result.config;
+}
+
+export function withDryRun(config: Config): Config {
+  return Object.freeze({ ...config, dryRun: true });
+}
+
+/** `toStderr` for commands whose own output (a table, JSON) owns stdout. */
+export function makeLogger(opts: CommonOptions, toStderr = false): Logger {
+  return createLogger({
+    level: opts.logLevel,
+    format: opts.logFormat,
+    ...(toStderr ? { destination: pino.destination({ dest: 2, sync: true }) } : {}),
+  });
+}
+
+export interface Cluster {
+  readonly clients: KubeClients;
+  readonly self: Self;
+  readonly identity: string;
+}
+
+export function connectCluster(opts: CommonOptions, env: Env): Cluster {
+  const inCluster = !opts.kubeconfig && Boolean(env.KUBERNETES_SERVICE_HOST);
+  const kc = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context, inCluster });
+  const namespace = opts.namespace ?? env.POD_NAMESPACE ?? ownNamespace(kc, inCluster);
+  const podName = env.POD_NAME ?? (inCluster ? hostname() : undefined);
+  const identity = podName ?? `${hostname()}-${randomBytes(4).toString("hex")}`;
+  return { clients: makeClients(kc), self: { namespace, podName }, identity };
+}

@@ -1,0 +1,106 @@
+// chaos-monkey plan: read-only. The next fire times per target in its zone (blackouts marked),
+// the objects eligible right now, and with --seed the victims a round would pick.
+import seedrandom from "seedrandom";
+import { systemClock } from "../clock.js";
+import type { Config, Target } from "../config/types.js";
+import { decide } from "../engine/round.js";
+import { ClusterView } from "../kube/view.js";
+import { inBlackout } from "../schedule/blackout.js";
+import { nextFires, parseSchedule } from "../schedule/cron.js";
+import { candidateKey } from "../select/candidate.js";
+import { connectCluster, EXIT, loadConfigFile } from "./common.js";
+import type { CommonOptions, Env, Io } from "./common.js";
+
+export interface PlanOptions extends CommonOptions {
+  readonly count: number;
+}
+
+export function formatInZone(ms: number, zone: string): string {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+    timeZoneName: "short",
+  }).formatToParts(new Date(ms));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
+  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}:${get("second")} ${get("timeZoneName")}`;
+}
+
+/** The schedule part of the plan: pure, no cluster. */
+export function planFires(
+  config: Config,
+  target: Target,
+  x: { nowMs: number; count: number },
+): string[] {
+  const parsed = parseSchedule(target.schedule);
+  if (!parsed.ok) return [`  invalid schedule: ${parsed.error}`];
+  return nextFires({
+    schedule: parsed.schedule,
+    after: new Date(x.nowMs),
+    zone: target.timezone,
+    count: x.count,
+  }).map((d) => {
+    const blackout = inBlackout(config.safety.blackout, d, target.timezone);
+    return `    ${formatInZone(d.getTime(), target.timezone)}${blackout ? "  BLACKOUT (skipped)" : ""}`;
+  });
+}
+
+export async function planCommand(opts: PlanOptions, env: Env, io: Io): Promise<number> {
+  const config = loadConfigFile(opts.config, opts.dryRun);
+  const cluster = connectCluster(opts, env);
+  const clock = systemClock;
+  const view = new ClusterView({ kc: cluster.clients.kc, config, clock, rng: seedrandom() });
+  view.start();
+  try {
+    await view.waitForSync(AbortSignal.timeout(60_000));
+    const nowMs = clock.now();
+    const lines: string[] = [
+      `config ${opts.config}: ${config.dryRun ? "dry run" : "LIVE"}${config.paused ? ", PAUSED" : ""}`,
+    ];
+    for (const target of config.targets)
+      lines.push("", ...planTarget({ config, target, view, nowMs, opts, self: cluster.self }));
+    io.out(lines.join("\n"));
+    return EXIT.ok;
+  } finally {
+    await view.stop();
+  }
+}
+
+function planTarget(x: {
+  config: Config;
+  target: Target;
+  view: ClusterView;
+  nowMs: number;
+  opts: PlanOptions;
+  self: Parameters<typeof decide>[0]["self"];
+}): string[] {
+  const { target, opts } = x;
+  const seed = opts.seed ?? x.config.seed;
+  const sel = decide({
+    target,
+    config: x.config,
+    view: x.view,
+    self: x.self,
+    seed: seed || "plan",
+    nowMs: x.nowMs,
+  });
+  const excluded = [...sel.excluded].map(([r, n]) => `${r} ${n}`).join(", ");
+  return [
+    `target ${target.name}: ${target.kind}, schedule "${target.schedule}" in ${target.timezone}, mode ${target.mode}${target.mode === "one" || target.mode === "all" ? "" : ` ${target.value}`}`,
+    `  next ${opts.count} fire times:`,
+    ...planFires(x.config, target, { nowMs: x.nowMs, count: opts.count }),
+    `  eligible now: ${sel.eligible.length}${excluded ? ` (excluded: ${excluded})` : ""}`,
+    ...sel.eligible
+      .map(candidateKey)
+      .sort()
+      .map((k) => `    ${k}`),
+    seed
+      ? `  victims with seed "${seed}": ${sel.victims.map(candidateKey).join(", ") || "none"}${sel.drops.length ? ` (dropped: ${sel.drops.map((d) => `${candidateKey(d.candidate)} ${d.reason}`).join(", ")})` : ""}`
+      : "  victims: pass --seed to see the ones a round would pick",
+  ];
+}

@@ -1,0 +1,119 @@
+// chaos-monkey run: long-running. Schedules every target, leader-elected, hot-reloads the config
+// file, serves /metrics, /healthz and /readyz. Returns 0 once `stop` aborts (SIGTERM) and
+// everything has shut down: open recoveries counted aborted, the lease handed over.
+import seedrandom from "seedrandom";
+import { systemClock } from "../clock.js";
+import { watchConfigFile } from "../config/reload.js";
+import type { Config } from "../config/types.js";
+import { Monkey } from "../engine/monkey.js";
+import { Scheduler } from "../engine/scheduler.js";
+import { LeaderElector } from "../kube/leader.js";
+import { startHttpServer } from "../observe/http.js";
+import { createMetrics } from "../observe/metrics.js";
+import { VERSION } from "../version.js";
+import {
+  connectCluster,
+  EXIT,
+  loadConfigFile,
+  makeLogger,
+  readConfigText,
+  withDryRun,
+} from "./common.js";
+import type { CommonOptions, Env } from "./common.js";
+
+export async function runCommand(
+  opts: CommonOptions,
+  env: Env,
+  stop: AbortSignal,
+): Promise<number> {
+  const config = loadConfigFile(opts.config, opts.dryRun);
+  const log = makeLogger(opts);
+  const cluster = connectCluster(opts, env);
+  const clock = systemClock;
+  const metrics = createMetrics({ version: VERSION, collectDefault: true });
+  const jitter = seedrandom();
+  // Dry-run writes nothing at all, not even the Lease: every dry-run replica just reports.
+  const leader = config.dryRun
+    ? undefined
+    : new LeaderElector({
+        api: cluster.clients.coordination,
+        namespace: cluster.self.namespace,
+        identity: cluster.identity,
+        clock,
+        log,
+        onChange: (l) => metrics.setLeader(l),
+      });
+  metrics.setLeader(leader === undefined);
+  const monkey = new Monkey({
+    ...cluster,
+    clock,
+    log,
+    metrics,
+    isLeader: () => leader?.isLeader() ?? true,
+    rng: jitter,
+  });
+  const scheduler = new Scheduler({
+    clock,
+    metrics,
+    log,
+    rng: jitter,
+    fire: async (_cfg, target, tickMs) => {
+      const current = monkey.config?.targets.find((t) => t.name === target.name) ?? target;
+      await monkey.round({ target: current, tickMs, seed: opts.seed });
+    },
+  });
+  const http = await startHttpServer({
+    listen: opts.listen,
+    registry: metrics.registry,
+    healthy: () => scheduler.alive,
+    ready: () => monkey.ready,
+    log,
+  });
+  log.info(
+    {
+      listen: http.address,
+      identity: cluster.identity,
+      namespace: cluster.self.namespace,
+      dryRun: config.dryRun,
+      targets: config.targets.length,
+    },
+    "starting",
+  );
+  const leading = leader?.run(stop);
+  const reloader = watchConfigFile(opts.config, readConfigText(opts.config), {
+    onConfig: async (next) => applyConfig(opts.dryRun ? withDryRun(next) : next),
+    onInvalid: (errors) => {
+      metrics.configReload("failure");
+      log.error({ errors }, "config reload rejected; the last good config stays in force");
+    },
+  });
+  const applyConfig = async (next: Config) => {
+    const before = new Set(monkey.config?.targets.map((t) => t.name));
+    await monkey.load(next, stop);
+    await scheduler.setConfig(next);
+    for (const name of before)
+      if (!next.targets.some((t) => t.name === name)) metrics.forgetTarget(name);
+    metrics.configReload("success");
+    log.info({ targets: next.targets.map((t) => t.name), dryRun: next.dryRun }, "config loaded");
+  };
+  try {
+    await applyConfig(config);
+    await new Promise<void>((resolve) =>
+      stop.addEventListener("abort", () => resolve(), { once: true }),
+    );
+  } catch (err) {
+    if (!stop.aborted) {
+      log.error({ err }, "run failed");
+      return EXIT.error;
+    }
+  } finally {
+    log.info({ inFlight: monkey.config?.targets.map((t) => t.name) }, "shutting down");
+    reloader.close();
+    await scheduler.stop();
+    await monkey.stop();
+    await leading;
+    await http.close();
+    log.info("stopped");
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,364 @@
+// One round of one target (SPEC §1): gates → select → kill → hand victims to recovery. Deciding
+// is done by the pure modules; this file only sequences them, and never throws: a failure is
+// logged, counted and reported, and the loop goes on.
+import { randomBytes } from "node:crypto";
+import seedrandom from "seedrandom";
+import type { Clock } from "../clock.js";
+import type { Config, Target } from "../config/types.js";
+import { apiVersionOf } from "../kube/events.js";
+import type { EventSink, Regarding } from "../kube/events.js";
+import type { ClusterView } from "../kube/view.js";
+import type { KillOutcome } from "../kill/pod.js";
+import type { Metrics, SkipReason } from "../observe/metrics.js";
+import type { Logger } from "../observe/logger.js";
+import type { RecoveryResult, Victim } from "../recover/types.js";
+import { inBlackout } from "../schedule/blackout.js";
+import type { Candidate, Self } from "../select/candidate.js";
+import { candidateKey } from "../select/candidate.js";
+import { selectVictims } from "../select/select.js";
+import type { Selection } from "../select/select.js";
+import { topOwner } from "../kube/objects.js";
+
+export type Killer = (victim: Candidate, target: Target) => Promise<KillOutcome>;
+
+/** Where victims go after the kill: the recovery tracker(s) of the running config generations. */
+export interface Recoveries {
+  inFlight(target: string): number;
+  track(victim: Victim): Promise<RecoveryResult>;
+}
+
+export interface RoundDeps {
+  readonly view: ClusterView;
+  readonly tracker: Recoveries;
+  readonly kill: Killer;
+  readonly emit: EventSink;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly self: Self;
+  readonly isLeader: () => boolean;
+}
+
+export interface RoundRequest {
+  readonly config: Config;
+  readonly target: Target;
+  /** The scheduled fire time (or now, for `once`). */
+  readonly tickMs: number;
+  /** --seed; else config.seed; else a new random seed. */
+  readonly seed?: string | undefined;
+  /** `once --force`: run despite paused and blackout windows. */
+  readonly force?: boolean;
+}
+
+export type VictimResult = KillOutcome["result"] | "dry_run";
+export interface VictimReport {
+  readonly kind: Target["kind"];
+  readonly namespace: string;
+  readonly name: string;
+  readonly result: VictimResult;
+  readonly message?: string;
+}
+
+export interface RoundReport {
+  readonly round: string;
+  readonly target: string;
+  readonly seed: string;
+  readonly skipped: SkipReason | undefined;
+  readonly eligible: number;
+  readonly victims: readonly VictimReport[];
+  readonly failed: boolean;
+  /** Settles when every killed victim's recovery has ended. */
+  readonly recoveries: Promise<RecoveryResult[]>;
+}
+
+const compactTime = (ms: number) =>
+  new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/[-:]|\.000/g, "");
+export const roundId = (target: string, tickMs: number): string =>
+  `${target}-${compactTime(tickMs)}`;
+
+function gate(req: RoundRequest, deps: RoundDeps): SkipReason | undefined {
+  const { config, target } = req;
+  if (!req.force && config.paused) return "paused";
+  if (!req.force && inBlackout(config.safety.blackout, new Date(req.tickMs), target.timezone))
+    return "blackout";
+  if (!deps.isLeader()) return "not_leader";
+  if (target.concurrency === "Forbid" && deps.tracker.inFlight(target.name) > 0)
+    return "concurrency";
+  if (!deps.view.synced) return "cache_unsynced";
+  return undefined;
+}
+
+function regardingOf(c: Candidate): Regarding {
+  const o = c.owner;
+  return o
+    ? {
+        apiVersion: apiVersionOf(o.kind),
+        kind: o.kind,
+        namespace: o.namespace,
+        name: o.name,
+        uid: o.uid,
+      }
+    : {
+        apiVersion: apiVersionOf(c.kind),
+        kind: c.kind,
+        namespace: c.namespace,
+        name: c.name,
+        uid: c.uid,
+      };
+}
+
+export async function runRound(req: RoundRequest, deps: RoundDeps): Promise<RoundReport> {
+  const { target, config } = req;
+  const seed = req.seed || config.seed || randomBytes(8).toString("hex");
+  const round = roundId(target.name, req.tickMs);
+  const log = deps.log.child({ round, target: target.name, seed });
+  const base = {
+    round,
+    target: target.name,
+    seed,
+    eligible: 0,
+    victims: [],
+    failed: false,
+    recoveries: Promise.resolve([]),
+  };
+  deps.metrics.setLastRound(target.name, req.tickMs / 1000);
+  const skip = gate(req, deps);
+  if (skip) {
+    deps.metrics.roundSkipped(target.name, skip);
+    log.info({ reason: skip }, "round skipped");
+    return { ...base, skipped: skip };
+  }
+  try {
+    return await selectAndKill(req, deps, { seed, round, log });
+  } catch (err) {
+    deps.metrics.roundFailed(target.name);
+    deps.metrics.error("round");
+    log.error({ err }, "round failed");
+    return { ...base, skipped: undefined, failed: true };
+  }
+}
+
+/** The round's pure decision on the current caches; `plan` shows exactly this. */
+export function decide(x: {
+  target: Target;
+  config: Config;
+  view: ClusterView;
+  self: Self;
+  seed: string;
+  nowMs: number;
+}): Selection {
+  return selectVictims({
+    candidates: x.view.candidates(x.target),
+    target: x.target,
+    safety: x.config.safety,
+    nowMs: x.nowMs,
+    namespaces: x.view.namespaces(),
+    self: x.self,
+    rng: seedrandom(x.seed),
+    healthy: (c) => c.owner === undefined || x.view.healthy(c.owner),
+  });
+}
+
+interface RoundCtx {
+  readonly seed: string;
+  readonly round: string;
+  readonly log: Logger;
+}
+
+async function selectAndKill(
+  req: RoundRequest,
+  deps: RoundDeps,
+  ctx: RoundCtx,
+): Promise<RoundReport> {
+  const { target, config } = req;
+  const { log } = ctx;
+  const started = deps.clock.now();
+  const selection = decide({
+    target,
+    config,
+    view: deps.view,
+    self: deps.self,
+    seed: ctx.seed,
+    nowMs: req.tickMs,
+  });
+  deps.metrics.setEligible(target.name, selection.eligible.length);
+  log.info(
+    {
+      eligible: selection.eligible.length,
+      excluded: Object.fromEntries(selection.excluded),
+      wanted: selection.wanted,
+      victims: selection.victims.map(candidateKey),
+      decisionMs: Math.round((deps.clock.now() - started) * 1000) / 1000,
+    },
+    "victims selected",
+  );
+  for (const d of selection.drops)
+    log.info({ victim: candidateKey(d.candidate), reason: d.reason }, "victim dropped");
+  const base = {
+    round: ctx.round,
+    target: target.name,
+    seed: ctx.seed,
+    eligible: selection.eligible.length,
+    failed: false,
+  };
+  if (selection.victims.length === 0) {
+    const reason = selection.drops[0]?.reason ?? "no_candidates";
+    countSkips(
+      deps.metrics,
+      target.name,
+      [reason, ...selection.drops.slice(1).map((d) => d.reason)],
+      true,
+    );
+    log.info({ reason }, "round skipped");
+    return { ...base, skipped: reason, victims: [], recoveries: Promise.resolve([]) };
+  }
+  countSkips(
+    deps.metrics,
+    target.name,
+    selection.drops.map((d) => d.reason),
+    false,
+  );
+  const reports: VictimReport[] = [];
+  const recoveries: Promise<RecoveryResult>[] = [];
+  for (const victim of selection.victims) {
+    const r = await killOne(victim, req, deps, ctx);
+    reports.push(r.report);
+    if (r.recovery) recoveries.push(r.recovery);
+  }
+  const refused = reports.filter((r) => r.result === "pdb").length;
+  const anyKilled = reports.some((r) => r.result === "killed" || r.result === "dry_run");
+  if (!anyKilled && refused > 0) {
+    countSkips(
+      deps.metrics,
+      target.name,
+      reports.filter((r) => r.result === "pdb").map(() => "pdb"),
+      true,
+    );
+    return { ...base, skipped: "pdb", victims: reports, recoveries: Promise.all(recoveries) };
+  }
+  countSkips(
+    deps.metrics,
+    target.name,
+    reports.filter((r) => r.result === "pdb").map(() => "pdb"),
+    false,
+  );
+  deps.metrics.roundRan(target.name);
+  return { ...base, skipped: undefined, victims: reports, recoveries: Promise.all(recoveries) };
+}
+
+/** Counts victim-level skips; when the whole round was skipped, the first also counts the round. */
+function countSkips(
+  metrics: Metrics,
+  target: string,
+  reasons: readonly SkipReason[],
+  roundSkipped: boolean,
+): void {
+  reasons.forEach((reason, i) => {
+    if (i === 0 && roundSkipped) metrics.roundSkipped(target, reason);
+    else metrics.skipped(target, reason);
+  });
+}
+
+async function killOne(
+  victim: Candidate,
+  req: RoundRequest,
+  deps: RoundDeps,
+  ctx: RoundCtx,
+): Promise<{ report: VictimReport; recovery?: Promise<RecoveryResult> }> {
+  const { target, config } = req;
+  const key = candidateKey(victim);
+  const where = { kind: victim.kind, namespace: victim.namespace, name: victim.name };
+  if (config.dryRun) {
+    deps.metrics.kill(target.name, victim.kind, victim.namespace, "dry_run");
+    ctx.log.info({ victim: key, owner: victim.owner?.name }, "would kill (dry run)");
+    return { report: { ...where, result: "dry_run" } };
+  }
+  // Pods of the same workload before the kill: anything else that appears is a replacement.
+  const knownUids = new Set(
+    deps.view
+      .pods(target.name)
+      .filter((p) => victim.owner && topOwner(p, deps.view.workload)?.uid === victim.owner.uid)
+      .map((p) => p.metadata?.uid ?? ""),
+  );
+  knownUids.add(victim.uid);
+  ctx.log.info({ victim: key, method: target.action.method }, "killing");
+  const outcome = await deps.kill(victim, target);
+  const killedAtMs = deps.clock.now();
+  switch (outcome.result) {
+    case "pdb":
+      ctx.log.info(
+        { victim: key, message: outcome.message },
+        "kill refused by a PodDisruptionBudget",
+      );
+      return { report: { ...where, result: "pdb", message: outcome.message } };
+    case "gone":
+      ctx.log.info({ victim: key }, "victim already gone");
+      return { report: { ...where, result: "gone" } };
+    case "failed":
+      deps.metrics.kill(target.name, victim.kind, victim.namespace, "failed");
+      deps.metrics.error("kill");
+      ctx.log.error({ victim: key, code: outcome.code, message: outcome.message }, "kill failed");
+      return { report: { ...where, result: "failed", message: outcome.message } };
+    case "killed":
+      break;
+  }
+  deps.metrics.kill(target.name, victim.kind, victim.namespace, "killed");
+  ctx.log.info({ victim: key }, "kill accepted");
+  const regarding = regardingOf(victim);
+  void emitSafely(deps, ctx.log, {
+    reason: "ChaosKill",
+    type: "Warning",
+    regarding,
+    note: `target=${target.name} round=${ctx.round} seed=${ctx.seed}: ${target.action.method === "evict" ? "evicted" : "deleted"} ${victim.kind.toLowerCase()} ${key}`,
+  });
+  const v: Victim = {
+    target,
+    round: ctx.round,
+    seed: ctx.seed,
+    ...where,
+    uid: victim.uid,
+    owner: victim.owner,
+    killedAtMs,
+    knownUids,
+  };
+  const recovery = deps.tracker.track(v).then(async (r) => {
+    await emitRecoveryEvent(deps, ctx, { r, regarding, key });
+    return r;
+  });
+  return { report: { ...where, result: "killed" }, recovery };
+}
+
+async function emitRecoveryEvent(
+  deps: RoundDeps,
+  ctx: RoundCtx,
+  x: { r: RecoveryResult; regarding: Regarding; key: string },
+): Promise<void> {
+  const { r } = x;
+  if (r.outcome === "recovered")
+    await emitSafely(deps, ctx.log, {
+      reason: "ChaosRecovered",
+      type: "Normal",
+      regarding: x.regarding,
+      note: `target=${r.victim.target.name} round=${ctx.round} seed=${ctx.seed}: recovered ${x.key} in ${r.phases.recovered?.toFixed(3) ?? "?"}s`,
+    });
+  else if (r.outcome === "timeout")
+    await emitSafely(deps, ctx.log, {
+      reason: "ChaosNotRecovered",
+      type: "Warning",
+      regarding: x.regarding,
+      note: `target=${r.victim.target.name} round=${ctx.round} seed=${ctx.seed}: ${x.key} not recovered within ${r.victim.target.recoveryTimeoutMs / 1000}s`,
+    });
+}
+
+async function emitSafely(
+  deps: RoundDeps,
+  log: Logger,
+  e: Parameters<EventSink>[0],
+): Promise<void> {
+  try {
+    await deps.emit(e);
+  } catch (err) {
+    deps.metrics.error("event");
+    log.warn({ err, reason: e.reason }, "event not recorded");
+  }
+}

@@ -1,0 +1,85 @@
+// One loop per target: sleep until the next fire time in the target's zone (plus jitter), run
+// the round, repeat. Missed ticks (the process was stopped or starved) are not caught up in a
+// burst: the loop continues from now.
+import type { Clock } from "../clock.js";
+import type { Config, Target } from "../config/types.js";
+import type { Logger } from "../observe/logger.js";
+import type { Metrics } from "../observe/metrics.js";
+import { nextFire, parseSchedule } from "../schedule/cron.js";
+import { jitterDelay } from "../schedule/jitter.js";
+
+export interface SchedulerDeps {
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** For jitter only. */
+  readonly rng: () => number;
+  /** Runs one round; resolves when its kills are done (recoveries go on in the background). */
+  readonly fire: (config: Config, target: Target, tickMs: number) => Promise<void>;
+}
+
+export class Scheduler {
+  private abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private running = false;
+  private crashed = false;
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** For /healthz: loops are running and none ended on its own. */
+  get alive(): boolean {
+    return this.running && !this.crashed;
+  }
+
+  /** (Re)starts every target's loop on `config`; the old loops stop at once. */
+  async setConfig(config: Config): Promise<void> {
+    await this.stop();
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    this.running = true;
+    this.loops = config.targets.map((t) =>
+      this.loop(config, t, signal).finally(() => {
+        if (!signal.aborted) this.crashed = true;
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  private async loop(config: Config, target: Target, signal: AbortSignal): Promise<void> {
+    const parsed = parseSchedule(target.schedule);
+    if (!parsed.ok) return; // the config layer refuses such a file; nothing to schedule
+    const { clock, metrics, log } = this.deps;
+    let after = clock.now();
+    while (!signal.aborted) {
+      const fire = nextFire({
+        schedule: parsed.schedule,
+        after: new Date(after),
+        zone: target.timezone,
+      }).getTime();
+      metrics.setNextRound(target.name, fire / 1000);
+      const wait = fire - clock.now() + jitterDelay(target.jitterMs, this.deps.rng);
+      try {
+        await clock.sleep(Math.max(0, wait), signal);
+      } catch {
+        return; // aborted
+      }
+      await this.deps.fire(config, target, fire).catch((err: unknown) => {
+        metrics.error("round");
+        log.error({ err, target: target.name }, "round crashed");
+      });
+      const now = clock.now();
+      if (now - fire > 1000 + target.jitterMs)
+        log.warn(
+          { target: target.name, lateMs: Math.round(now - fire) },
+          "round ran late; missed ticks are skipped",
+        );
+      after = Math.max(fire, now);
+    }
+  }
+}

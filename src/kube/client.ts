@@ -1,0 +1,57 @@
+// Connection to the cluster: the in-cluster service account inside a pod, the kubeconfig
+// elsewhere. Built once at the CLI edge and passed down.
+import { readFileSync } from "node:fs";
+import * as k8s from "@kubernetes/client-node";
+
+export interface KubeClients {
+  readonly kc: k8s.KubeConfig;
+  readonly core: k8s.CoreV1Api;
+  readonly apps: k8s.AppsV1Api;
+  readonly coordination: k8s.CoordinationV1Api;
+  readonly events: k8s.EventsV1Api;
+}
+
+export interface ConnectOptions {
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  /** True when running in a pod (KUBERNETES_SERVICE_HOST is set) and no kubeconfig was given. */
+  readonly inCluster: boolean;
+}
+
+const SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+export function loadKubeConfig(opts: ConnectOptions): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else if (opts.inCluster) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  if (opts.context) kc.setCurrentContext(opts.context);
+  if (!kc.getCurrentCluster())
+    throw new Error("no cluster in the kubeconfig (use --kubeconfig or --context)");
+  return kc;
+}
+
+export function makeClients(kc: k8s.KubeConfig): KubeClients {
+  return {
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    coordination: kc.makeApiClient(k8s.CoordinationV1Api),
+    events: kc.makeApiClient(k8s.EventsV1Api),
+  };
+}
+
+/** The namespace the monkey runs in: the service account's inside a pod, else the context's. */
+export function ownNamespace(kc: k8s.KubeConfig, inCluster: boolean): string {
+  if (inCluster) {
+    try {
+      return readFileSync(SA_NAMESPACE, "utf8").trim();
+    } catch {
+      // fall through to the kubeconfig's namespace
+    }
+  }
+  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
+}
+
+export const statusCode = (err: unknown): number | undefined =>
+  err instanceof k8s.ApiException ? err.code : undefined;

@@ -1,0 +1,150 @@
+// The monkey's picture of the cluster: watch caches scoped by the targets' namespaces and label
+// selectors (no periodic LIST), shared where targets overlap. Selection reads candidates from
+// it; recovery subscribes to its events.
+import type { KubeConfig, KubernetesObject, V1Namespace, V1Pod } from "@kubernetes/client-node";
+import type { Clock } from "../clock.js";
+import type { Config, Target } from "../config/types.js";
+import type { Candidate, NamespaceInfo, WorkloadRef } from "../select/candidate.js";
+import { Informer } from "./informer.js";
+import type { InformerEvent } from "./informer.js";
+import { namespaceInfo, podCandidate, WORKLOAD_RESOURCES, workloadWhole } from "./objects.js";
+import type { Workload, WorkloadKind } from "./objects.js";
+
+export interface ViewOptions {
+  readonly kc: KubeConfig;
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly rng: () => number;
+  readonly onError?: (what: string, err: unknown) => void;
+}
+
+const nsPath = (namespace: string, resource: string, group = "/api/v1") =>
+  namespace ? `${group}/namespaces/${namespace}/${resource}` : `${group}/${resource}`;
+
+/** Namespace scopes a target watches: its listed namespaces, or "" for all of them. */
+function scopes(target: Target): string[] {
+  return target.selector.namespaces.length > 0 ? [...target.selector.namespaces] : [""];
+}
+
+export class ClusterView {
+  private readonly informers = new Map<string, Informer<KubernetesObject>>();
+  private readonly podInformersByTarget = new Map<string, Informer<V1Pod>[]>();
+  private readonly workloads = new Map<WorkloadKind, Informer<Workload>[]>();
+  private readonly namespaceInformers: Informer<V1Namespace>[] = [];
+
+  constructor(private readonly opts: ViewOptions) {
+    const podTargets = opts.config.targets.filter((t) => t.kind === "Pod");
+    for (const t of podTargets)
+      this.podInformersByTarget.set(
+        t.name,
+        scopes(t).map((ns) => this.informer<V1Pod>(nsPath(ns, "pods"), t.selector.labelSelector)),
+      );
+    const workloadScopes = unionScopes(podTargets);
+    for (const [kind, resource] of Object.entries(WORKLOAD_RESOURCES) as [WorkloadKind, string][])
+      this.workloads.set(
+        kind,
+        workloadScopes.map((ns) => this.informer<Workload>(nsPath(ns, resource, "/apis/apps/v1"))),
+      );
+    const nsScopes = unionScopes(opts.config.targets);
+    for (const ns of nsScopes)
+      this.namespaceInformers.push(
+        this.informer<V1Namespace>(
+          "/api/v1/namespaces",
+          undefined,
+          ns ? `metadata.name=${ns}` : undefined,
+        ),
+      );
+  }
+
+  private informer<T extends KubernetesObject>(
+    path: string,
+    labelSelector?: string,
+    fieldSelector?: string,
+  ): Informer<T> {
+    const key = `${path}?${labelSelector ?? ""}&${fieldSelector ?? ""}`;
+    let inf = this.informers.get(key);
+    if (!inf) {
+      inf = new Informer<KubernetesObject>({
+        kc: this.opts.kc,
+        path,
+        labelSelector,
+        fieldSelector,
+        clock: this.opts.clock,
+        rng: this.opts.rng,
+        onError: (err) => this.opts.onError?.(`watch ${path}`, err),
+      });
+      this.informers.set(key, inf);
+    }
+    return inf as unknown as Informer<T>;
+  }
+
+  start(): void {
+    for (const inf of this.informers.values()) inf.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+  }
+
+  get synced(): boolean {
+    return [...this.informers.values()].every((i) => i.synced);
+  }
+
+  async waitForSync(signal?: AbortSignal): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.waitForSync(signal)));
+  }
+
+  /** Watch reconnections across all caches. */
+  get reconnects(): number {
+    return [...this.informers.values()].reduce((n, i) => n + i.reconnects, 0);
+  }
+
+  readonly workload = (kind: string, namespace: string, name: string): Workload | undefined => {
+    for (const inf of this.workloads.get(kind as WorkloadKind) ?? []) {
+      const w = inf.get(namespace, name);
+      if (w) return w;
+    }
+    return undefined;
+  };
+
+  candidates(target: Target): Candidate[] {
+    const seen = new Map<string, Candidate>();
+    for (const inf of this.podInformersByTarget.get(target.name) ?? [])
+      for (const pod of inf.list())
+        seen.set(pod.metadata?.uid ?? "", podCandidate(pod, this.workload));
+    return [...seen.values()];
+  }
+
+  namespaces(): Map<string, NamespaceInfo> {
+    const out = new Map<string, NamespaceInfo>();
+    for (const inf of this.namespaceInformers)
+      for (const ns of inf.list()) out.set(ns.metadata?.name ?? "", namespaceInfo(ns));
+    return out;
+  }
+
+  /** Is the workload whole right now? Unknown owner kinds count as not healthy (fail safe). */
+  healthy(owner: WorkloadRef): boolean {
+    const w = this.workload(owner.kind, owner.namespace, owner.name);
+    return w !== undefined && w.metadata?.uid === owner.uid && workloadWhole(owner.kind, w);
+  }
+
+  /** Pod events of every pod cache the target's recovery may need. */
+  onPodEvent(target: string, handler: (e: InformerEvent<V1Pod>) => void): void {
+    for (const inf of this.podInformersByTarget.get(target) ?? []) inf.on(handler);
+  }
+
+  onWorkloadEvent(handler: (kind: WorkloadKind, e: InformerEvent<Workload>) => void): void {
+    for (const [kind, infs] of this.workloads)
+      for (const inf of infs) inf.on((e) => handler(kind, e));
+  }
+
+  /** Pods of one target's caches (for the recovery of a victim of that target). */
+  pods(target: string): V1Pod[] {
+    return (this.podInformersByTarget.get(target) ?? []).flatMap((inf) => [...inf.list()]);
+  }
+}
+
+function unionScopes(targets: readonly Target[]): string[] {
+  const all = new Set(targets.flatMap(scopes));
+  return all.has("") || all.size === 0 ? [""] : [...all];
+}

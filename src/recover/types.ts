@@ -1,0 +1,38 @@
+import type { Target } from "../config/types.js";
+import type { WorkloadRef } from "../select/candidate.js";
+
+export type Phase = "replaced" | "ready" | "recovered";
+export type Outcome = "recovered" | "timeout" | "gone" | "aborted";
+export const PHASES: readonly Phase[] = ["replaced", "ready", "recovered"];
+
+export interface Victim {
+  readonly target: Target;
+  readonly round: string;
+  readonly seed: string;
+  readonly kind: Target["kind"];
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly owner: WorkloadRef | undefined;
+  /** When the API accepted the kill: every phase is measured from here (never summed). */
+  readonly killedAtMs: number;
+  /** Uids of the owner's pods before the kill; a replacement is any other. */
+  readonly knownUids: ReadonlySet<string>;
+}
+
+/** What the cluster shows now about one victim's recovery. */
+export interface Progress {
+  readonly replaced: boolean;
+  readonly ready: boolean;
+  readonly recovered: boolean;
+  /** The workload itself was deleted. */
+  readonly gone: boolean;
+}
+
+export interface RecoveryResult {
+  readonly victim: Victim;
+  readonly outcome: Outcome;
+  /** Seconds from the kill to each phase reached. */
+  readonly phases: Partial<Record<Phase, number>>;
+  readonly endedAtMs: number;
+}

@@ -1,0 +1,5 @@
+// The package version, reported by --version and chaos_monkey_build_info.
+import { createRequire } from "node:module";
+
+const pkg = createRequire(import.meta.url)("../package.json") as { version: string };
+export const VERSION: string = pkg.version;
