@@ -54,10 +54,7 @@ function withCommon(cmd: Command, env: Env): Command {
     .option("--listen <addr>", "HTTP address for /metrics, /healthz, /readyz (run)", ":8080");
 }
 
-export function buildProgram(
-  ctx: MainContext,
-  done: (code: Promise<number>) => void,
-): Command {
+export function buildProgram(ctx: MainContext, done: (code: Promise<number>) => void): Command {
   const program = new Command("chaos-monkey")
     .description(
       "Kills pods, PersistentVolumeClaims and PersistentVolumes on a schedule and measures how fast workloads recover.",

@@ -5,6 +5,7 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config/types.js";
 import type { KubeClients } from "../kube/client.js";
 import { eventSink } from "../kube/events.js";
+import { errorFields } from "../kube/errors.js";
 import { ClusterView } from "../kube/view.js";
 import { killPod } from "../kill/pod.js";
 import type { Logger } from "../observe/logger.js";
@@ -66,7 +67,7 @@ export class Monkey {
       rng: this.deps.rng,
       onError: (what, err) => {
         this.deps.metrics.error("watch");
-        this.deps.log.warn({ err: String(err), what }, "watch failed; retrying with backoff");
+        this.deps.log.warn({ ...errorFields(err), what }, "watch failed; retrying with backoff");
       },
     });
     const tracker = new RecoveryTracker(view, this.deps.clock, this.trackerHooks());

@@ -18,6 +18,7 @@ import { candidateKey } from "../select/candidate.js";
 import { selectVictims } from "../select/select.js";
 import type { Selection } from "../select/select.js";
 import { topOwner } from "../kube/objects.js";
+import { errorFields } from "../kube/errors.js";
 
 export type Killer = (victim: Candidate, target: Target) => Promise<KillOutcome>;
 
@@ -359,6 +360,6 @@ async function emitSafely(
     await deps.emit(e);
   } catch (err) {
     deps.metrics.error("event");
-    log.warn({ err, reason: e.reason }, "event not recorded");
+    log.warn({ ...errorFields(err), reason: e.reason }, "event not recorded");
   }
 }

@@ -3,7 +3,7 @@
 // name (a StatefulSet's) is never hit by mistake.
 import type { CoreV1Api } from "@kubernetes/client-node";
 import type { Action } from "../config/types.js";
-import { statusCode } from "../kube/client.js";
+import { errorFields } from "../kube/errors.js";
 
 export type KillOutcome =
   | { readonly result: "killed" }
@@ -15,18 +15,6 @@ export interface PodRef {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
-}
-
-function messageOf(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === "string") {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return err instanceof Error ? err.message : String(err);
 }
 
 export async function killPod(core: CoreV1Api, pod: PodRef, action: Action): Promise<KillOutcome> {
@@ -59,10 +47,10 @@ export async function killPod(core: CoreV1Api, pod: PodRef, action: Action): Pro
       });
     return { result: "killed" };
   } catch (err) {
-    const code = statusCode(err);
-    if (code === 429) return { result: "pdb", message: messageOf(err) };
+    const { code, message } = errorFields(err);
+    if (code === 429) return { result: "pdb", message };
     // 404: gone already; 409: the uid precondition failed, so the pod we chose no longer exists.
     if (code === 404 || code === 409) return { result: "gone" };
-    return { result: "failed", message: messageOf(err), code };
+    return { result: "failed", message, code };
   }
 }

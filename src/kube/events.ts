@@ -41,7 +41,7 @@ export function eventSink(api: EventsV1Api, instance: string, now: () => number)
     await api.createNamespacedEvent({
       namespace,
       body: {
-        metadata: { generateName: `${e.regarding.name}.`, namespace },
+        metadata: { generateName: `${e.regarding.name}-chaos-`, namespace },
         eventTime: new V1MicroTime(now()),
         reportingController: REPORTING_CONTROLLER,
         reportingInstance: instance,

@@ -8,6 +8,7 @@ import type { CoordinationV1Api, V1Lease } from "@kubernetes/client-node";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../observe/logger.js";
 import { statusCode } from "./client.js";
+import { errorFields } from "./errors.js";
 
 export interface LeaderOptions {
   readonly api: CoordinationV1Api;
@@ -71,7 +72,7 @@ export class LeaderElector {
       this.setLeading(ok ? true : this.isLeader());
       return ok;
     } catch (err) {
-      this.opts.log.warn({ err, lease: this.name }, "lease update failed");
+      this.opts.log.warn({ ...errorFields(err), lease: this.name }, "lease update failed");
       this.setLeading(this.isLeader());
       return false;
     }
@@ -156,7 +157,7 @@ export class LeaderElector {
         body: { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1 } },
       });
     } catch (err) {
-      this.opts.log.warn({ err }, "lease not released; it will expire");
+      this.opts.log.warn(errorFields(err), "lease not released; it will expire");
     }
   }
 }
