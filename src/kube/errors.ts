@@ -21,5 +21,8 @@ export function errorFields(err: unknown): ErrorFields {
     return { code: err.code, message };
   }
   const code = (err as { statusCode?: number } | null)?.statusCode;
-  return { code, message: err instanceof Error ? err.message : String(err) };
+  if (!(err instanceof Error)) return { code, message: String(err) };
+  // undici says only "fetch failed"; the reason (refused, TLS, DNS) is in the cause.
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+  return { code, message: `${err.message}${cause}` };
 }

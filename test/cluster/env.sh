@@ -9,3 +9,4 @@ export KWOK_KUBE_VERSION=$K8S_VERSION
 CLUSTER_DIR=$KWOK_WORKDIR/clusters/$CLUSTER_NAME
 KUBECONFIG_PATH=$CLUSTER_DIR/kubeconfig.yaml
 log() { printf '[cluster] %s\n' "$*" >&2; }
+AUDIT_LOG=$CLUSTER_DIR/logs/audit.log

@@ -19,6 +19,7 @@ create() {
     --kwok-controller-binary "$bindir/kwok" \
     --etcd-binary "$bindir/etcd" \
     --kube-authorization --kube-admission --disable-qps-limits \
+    --kube-audit-policy "$here/audit-policy.yaml" \
     --config "$here/kwok-stages.yaml" --wait 120s >&2
 }
 

@@ -7,6 +7,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     kubeconfig: string;
     bindir: string;
+    auditLog: string;
   }
 }
 
@@ -37,6 +38,20 @@ export default function setup(project: TestProject): () => void {
   });
   const kubeconfig = out.trim().split("\n").pop() ?? "";
   project.provide("kubeconfig", kubeconfig);
+  project.provide("auditLog", kubeconfig.replace(/kubeconfig\.yaml$/, "logs/audit.log"));
+  // The e2e tests run the real command (bin/chaos-monkey.js → dist/): build it fresh.
+  execFileSync(
+    process.execPath,
+    [
+      new URL("../../node_modules/typescript/bin/tsc", import.meta.url).pathname,
+      "-p",
+      "tsconfig.build.json",
+    ],
+    {
+      stdio: "inherit",
+      cwd: new URL("../..", import.meta.url).pathname,
+    },
+  );
   return () => {
     if (!wasRunning && process.env.KCM_KEEP_CLUSTER !== "1")
       execFileSync("bash", [script("down.sh")], { stdio: "inherit" });

@@ -1,0 +1,378 @@
+// Pod chaos on the real control plane (issue 3 acceptance): kills and measured recoveries,
+// decoys never touched, PodDisruptionBudgets respected, dry-run writing nothing, once's verdict.
+import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import type * as k8s from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Kube } from "../support/kube.js";
+import { connect, createNamespace, deleteNamespace, watchUntil } from "../support/kube.js";
+import type { Identity, LogLine } from "../support/monkey.js";
+import {
+  deleteIdentityBindings,
+  freePort,
+  metricSum,
+  monkeyIdentity,
+  runMonkey,
+  scrape,
+  startMonkey,
+  writeConfig,
+} from "../support/monkey.js";
+import { deployment, pdb, pod } from "../support/objects.js";
+import { DeploymentWatcher } from "../support/watcher.js";
+
+let kube: Kube;
+let ns: string; // the workloads
+let selfNs: string; // the monkey's own namespace (Lease, identity)
+let id: Identity;
+const extraNamespaces: string[] = [];
+
+beforeAll(async () => {
+  kube = connect(inject("kubeconfig"));
+  ns = await createNamespace(kube, "e2e-pods");
+  selfNs = await createNamespace(kube, "e2e-pods-self");
+  id = await monkeyIdentity(kube, selfNs);
+});
+
+afterAll(async () => {
+  for (const n of [ns, selfNs, ...extraNamespaces]) await deleteNamespace(kube, n);
+  await deleteIdentityBindings(kube, selfNs);
+});
+
+const configOf = (targets: unknown[], extra: Record<string, unknown> = {}) =>
+  writeConfig({
+    apiVersion: "chaos-monkey.io/v1",
+    kind: "ChaosMonkeyConfig",
+    dryRun: false,
+    ...extra,
+    targets,
+  });
+
+const common = () => ["--kubeconfig", id.kubeconfig, "--namespace", selfNs];
+
+async function rolledOut(name: string, replicas: number, namespace = ns): Promise<void> {
+  await watchUntil<k8s.V1Deployment>(kube, {
+    path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
+    query: { fieldSelector: `metadata.name=${name}` },
+    until: (_t, d) => (d.status?.readyReplicas ?? 0) >= replicas,
+    timeoutMs: 60_000,
+  });
+}
+
+async function uids(namespace: string): Promise<Set<string>> {
+  const list = await kube.core.listNamespacedPod({ namespace });
+  return new Set(
+    list.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.uid ?? ""),
+  );
+}
+
+/** Runs `run` until `until` holds for its metrics, then SIGTERMs it and checks exit 0. */
+async function runFor(
+  config: string,
+  until: (m: Map<string, number>) => boolean,
+): Promise<{ metrics: Map<string, number>; logs: LogLine[] }> {
+  const port = await freePort();
+  const m = startMonkey(["run", "--config", config, ...common(), "--listen", `127.0.0.1:${port}`]);
+  try {
+    await m.waitForLog((l) => l.msg === "config loaded", 30_000);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const metrics = await scrape(port);
+      if (until(metrics)) return { metrics, logs: m.logs };
+      if (Date.now() > deadline)
+        throw new Error(`condition not reached; last lines: ${JSON.stringify(m.logs.slice(-3))}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    m.proc.kill("SIGTERM");
+    expect(await m.exited).toBe(0);
+  }
+}
+
+describe("pod chaos", () => {
+  it("kills one web pod per round and measures each recovery within 250 ms of an independent watcher", async () => {
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment(ns, "web", { replicas: 3 }),
+    });
+    await rolledOut("web", 3);
+    const watcher = new DeploymentWatcher(kube, ns, "web");
+    await watcher.start();
+    const config = configOf([
+      {
+        name: "web",
+        kind: "Pod",
+        schedule: "@every 5s",
+        selector: { namespaces: [ns], labelSelector: "app=web" },
+        recovery: { timeout: "30s" },
+      },
+    ]);
+    try {
+      const { metrics, logs } = await runFor(
+        config,
+        (m) => metricSum(m, "chaos_monkey_recoveries_total", { target: "web" }) >= 3,
+      );
+      const kills = metricSum(metrics, "chaos_monkey_kills_total", {
+        target: "web",
+        result: "killed",
+      });
+      const inFlight = metricSum(metrics, "chaos_monkey_recoveries_in_flight", { target: "web" });
+      const recovered = metricSum(metrics, "chaos_monkey_recovery_seconds_count", {
+        target: "web",
+        phase: "recovered",
+      });
+      // Every kill is either recovered (and measured) or still in flight when we looked.
+      expect(recovered).toBe(kills - inFlight);
+      expect(
+        metricSum(metrics, "chaos_monkey_recoveries_total", {
+          target: "web",
+          outcome: "recovered",
+        }),
+      ).toBe(recovered);
+      const ended = logs.filter((l) => l.msg === "recovery ended");
+      expect(ended.length).toBeGreaterThanOrEqual(3);
+      for (const end of ended) {
+        expect(end.outcome).toBe("recovered");
+        const name = String(end.victim).split("/")[1] ?? "";
+        const theirs = watcher.recoverySeconds(name);
+        const ours = (end.phases as { recovered: number }).recovered;
+        expect(theirs, `the watcher saw ${name} recover`).toBeDefined();
+        console.info(`recovery of ${name}: monkey ${ours.toFixed(3)} s, independent watcher ${theirs?.toFixed(3)} s`);
+        expect(
+          Math.abs(ours - (theirs ?? Infinity)),
+          `${name}: ours ${ours}s, watcher ${theirs}s`,
+        ).toBeLessThanOrEqual(0.25);
+      }
+    } finally {
+      watcher.stop();
+    }
+  }, 120_000);
+
+  it("never touches decoys: excluded and opted-out namespaces, opted-out and unselected pods, orphans, itself", async () => {
+    const label = `e2e-decoys-${randomBytes(3).toString("hex")}`;
+    const mark = (n: string, annotations: Record<string, string> = {}) =>
+      kube.core.patchNamespace({
+        name: n,
+        body: [
+          { op: "add", path: "/metadata/labels/e2e-decoys", value: label },
+          ...Object.entries(annotations).map(([k, v]) => ({
+            op: "add",
+            path: `/metadata/annotations`,
+            value: { [k]: v },
+          })),
+        ],
+      });
+    const excluded = await createNamespace(kube, "e2e-excluded");
+    const optedOutNs = await createNamespace(kube, "e2e-optout");
+    const victimsNs = await createNamespace(kube, "e2e-victims");
+    extraNamespaces.push(excluded, optedOutNs, victimsNs);
+    await mark(excluded);
+    await mark(optedOutNs, { "chaos-monkey.io/exclude": "true" });
+    await mark(victimsNs);
+    await mark(selfNs);
+    const create = (n: string, d: k8s.V1Deployment) =>
+      kube.apps.createNamespacedDeployment({ namespace: n, body: d });
+    await create(victimsNs, deployment(victimsNs, "victim", { replicas: 2 }));
+    await create(
+      victimsNs,
+      deployment(victimsNs, "opted-out", { annotations: { "chaos-monkey.io/exclude": "true" } }),
+    );
+    await create(victimsNs, deployment(victimsNs, "unselected", { labels: { chaos: "no" } }));
+    await create(excluded, deployment(excluded, "in-excluded"));
+    await create(optedOutNs, deployment(optedOutNs, "in-opted-out"));
+    await kube.core.createNamespacedPod({ namespace: victimsNs, body: pod(victimsNs, "orphan") });
+    await kube.core.createNamespacedPod({ namespace: selfNs, body: pod(selfNs, "the-monkey") });
+    for (const [n, d] of [
+      [victimsNs, "victim"],
+      [victimsNs, "opted-out"],
+      [victimsNs, "unselected"],
+      [excluded, "in-excluded"],
+      [optedOutNs, "in-opted-out"],
+    ] as const)
+      await rolledOut(d, d === "victim" ? 2 : 1, n);
+    const decoys = new Set<string>();
+    for (const n of [excluded, optedOutNs, selfNs]) for (const u of await uids(n)) decoys.add(u);
+    const victimPods = await kube.core.listNamespacedPod({ namespace: victimsNs });
+    for (const p of victimPods.items)
+      if (!p.metadata?.name?.startsWith("victim-")) decoys.add(p.metadata?.uid ?? "");
+    const before = await uids(victimsNs);
+    const config = configOf(
+      [
+        {
+          name: "everything",
+          kind: "Pod",
+          schedule: "@hourly",
+          mode: "all",
+          selector: { namespaceSelector: `e2e-decoys=${label}`, labelSelector: "chaos!=no" },
+          recovery: { timeout: "30s" },
+        },
+      ],
+      {
+        safety: {
+          excludedNamespaces: [excluded],
+          maxPerOwner: 10,
+          maxKillsPerRound: 50,
+          requireHealthy: false,
+        },
+      },
+    );
+    for (let round = 0; round < 2; round++) {
+      const r = await runMonkey(["once", "--config", config, ...common(), "--output", "json"], {
+        POD_NAME: "the-monkey",
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const [summary] = JSON.parse(r.stdout) as {
+        victims: { namespace: string; name: string; result: string }[];
+      }[];
+      expect(
+        summary?.victims.map((v) => `${v.namespace}/${v.name.replace(/-[^-]+-[^-]+$/, "")}`),
+      ).toEqual([`${victimsNs}/victim`, `${victimsNs}/victim`]);
+    }
+    const after = new Set<string>();
+    for (const n of [excluded, optedOutNs, selfNs, victimsNs])
+      for (const u of await uids(n)) after.add(u);
+    for (const d of decoys) expect(after.has(d), `decoy ${d} untouched`).toBe(true);
+    // The victims themselves did die: none of the original victim pods is left.
+    const victimsBefore = [...before].filter((u) => !decoys.has(u));
+    expect(victimsBefore.length).toBe(2);
+    for (const u of victimsBefore) expect(after.has(u)).toBe(false);
+  }, 180_000);
+
+  it("turns every round into a counted pdb skip when a PodDisruptionBudget allows no disruption", async () => {
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment(ns, "guarded", { replicas: 2 }),
+    });
+    await kube.policy.createNamespacedPodDisruptionBudget({
+      namespace: ns,
+      body: pdb(ns, "guarded", "guarded", 0),
+    });
+    await rolledOut("guarded", 2);
+    const before = await uids(ns);
+    const config = configOf([
+      {
+        name: "guarded",
+        kind: "Pod",
+        schedule: "@every 2s",
+        selector: { namespaces: [ns], labelSelector: "app=guarded" },
+      },
+    ]);
+    const { metrics } = await runFor(
+      config,
+      (m) =>
+        metricSum(m, "chaos_monkey_rounds_total", { target: "guarded", outcome: "skipped" }) >= 3,
+    );
+    const skipped = metricSum(metrics, "chaos_monkey_rounds_total", {
+      target: "guarded",
+      outcome: "skipped",
+    });
+    expect(
+      metricSum(metrics, "chaos_monkey_rounds_total", { target: "guarded", outcome: "ran" }),
+    ).toBe(0);
+    expect(
+      metricSum(metrics, "chaos_monkey_skips_total", { target: "guarded", reason: "pdb" }),
+    ).toBe(skipped);
+    expect(metricSum(metrics, "chaos_monkey_kills_total", { target: "guarded" })).toBe(0);
+    const after = await uids(ns);
+    for (const u of before) expect(after.has(u)).toBe(true);
+  }, 120_000);
+
+  it("in dry-run logs and counts victims and sends the API server no write at all", async () => {
+    const audit = inject("auditLog");
+    const writesBy = (user: string) =>
+      readFileSync(audit, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map(
+          (l) => JSON.parse(l) as { user: { username: string }; verb: string; requestURI: string },
+        )
+        .filter((e) => e.user.username === user && !["get", "list", "watch"].includes(e.verb));
+    // The audit log records this identity's writes: the earlier tests' kills are in it.
+    expect(writesBy(id.username).length).toBeGreaterThan(0);
+    const dryId = await monkeyIdentity(kube, selfNs, "dry-monkey");
+    const writesBefore = writesBy(dryId.username).length;
+    const config = configOf(
+      [
+        {
+          name: "web",
+          kind: "Pod",
+          schedule: "@every 2s",
+          selector: { namespaces: [ns], labelSelector: "app=web" },
+        },
+      ],
+      { dryRun: true },
+    );
+    const port = await freePort();
+    const m = startMonkey([
+      "run",
+      "--config",
+      config,
+      "--kubeconfig",
+      dryId.kubeconfig,
+      "--namespace",
+      selfNs,
+      "--listen",
+      `127.0.0.1:${port}`,
+    ]);
+    try {
+      for (let i = 0; i < 3; i++)
+        await m.waitForLog(
+          (l) =>
+            l.msg === "would kill (dry run)" &&
+            m.logs.filter((x) => x.msg === "would kill (dry run)").length > i,
+          30_000,
+        );
+      const metrics = await scrape(port);
+      expect(
+        metricSum(metrics, "chaos_monkey_kills_total", { target: "web", result: "dry_run" }),
+      ).toBeGreaterThanOrEqual(3);
+      expect(
+        metricSum(metrics, "chaos_monkey_kills_total", { target: "web", result: "killed" }),
+      ).toBe(0);
+      expect(metricSum(metrics, "chaos_monkey_dry_run")).toBe(1);
+    } finally {
+      m.proc.kill("SIGTERM");
+      expect(await m.exited).toBe(0);
+    }
+    await new Promise((r) => setTimeout(r, 500)); // let the audit backend flush
+    expect(writesBy(dryId.username).slice(writesBefore)).toEqual([]);
+  }, 120_000);
+
+  it("once exits 0 when everything recovered and 3 when a replacement is slower than the timeout", async () => {
+    const ok = configOf([
+      {
+        name: "web",
+        kind: "Pod",
+        schedule: "@hourly",
+        selector: { namespaces: [ns], labelSelector: "app=web" },
+        recovery: { timeout: "30s" },
+      },
+    ]);
+    const good = await runMonkey(["once", "--config", ok, ...common()]);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/recovered\s*$/m);
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment(ns, "slow", {
+        replicas: 1,
+        annotations: { "kwok.chaos-monkey.io/ready-delay": "8s" },
+      }),
+    });
+    await rolledOut("slow", 1);
+    const slow = configOf([
+      {
+        name: "slow",
+        kind: "Pod",
+        schedule: "@hourly",
+        selector: { namespaces: [ns], labelSelector: "app=slow" },
+        recovery: { timeout: "3s" },
+      },
+    ]);
+    const bad = await runMonkey(["once", "--config", slow, ...common(), "--output", "json"]);
+    expect(bad.code, bad.stderr).toBe(3);
+    const [summary] = JSON.parse(bad.stdout) as {
+      victims: { outcome: string; phases: Record<string, number> }[];
+    }[];
+    expect(summary?.victims[0]?.outcome).toBe("timeout");
+    expect(summary?.victims[0]?.phases.recovered).toBeUndefined();
+  }, 120_000);
+});

@@ -1,0 +1,233 @@
+// Running the real chaos-monkey binary against the local cluster, as a ServiceAccount (so RBAC
+// and the audit log see the monkey as a distinct user), and reading what it says: JSON log
+// lines, /metrics, exit codes.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import * as k8s from "@kubernetes/client-node";
+import { stringify } from "yaml";
+import type { Kube } from "./kube.js";
+import { statusOf } from "./kube.js";
+
+const BIN = new URL("../../bin/chaos-monkey.js", import.meta.url).pathname;
+
+/** The verbs the monkey uses (SPEC: pods, evictions, events, leases, workloads and namespaces read). */
+const MONKEY_RULES: k8s.V1PolicyRule[] = [
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "delete"] },
+  { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
+  { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"] },
+  {
+    apiGroups: ["apps"],
+    resources: ["deployments", "replicasets", "statefulsets", "daemonsets"],
+    verbs: ["get", "list", "watch"],
+  },
+  { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"] },
+  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+];
+
+async function ignoreConflict(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+  }
+}
+
+export interface Identity {
+  readonly kubeconfig: string;
+  readonly username: string;
+}
+
+/** A ServiceAccount in `namespace` with the monkey's rights, and a kubeconfig file for it. */
+export async function monkeyIdentity(
+  kube: Kube,
+  namespace: string,
+  name = "chaos-monkey",
+): Promise<Identity> {
+  await kube.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  await ignoreConflict(
+    kube.rbac.createClusterRole({
+      body: { metadata: { name: "e2e-chaos-monkey" }, rules: MONKEY_RULES },
+    }),
+  );
+  await kube.rbac.createClusterRoleBinding({
+    body: {
+      metadata: {
+        name: `e2e-${namespace}-${name}`,
+        labels: { "e2e.chaos-monkey.io/namespace": namespace },
+      },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: "e2e-chaos-monkey",
+      },
+      subjects: [{ kind: "ServiceAccount", name, namespace }],
+    },
+  });
+  const token = await kube.core.createNamespacedServiceAccountToken({
+    name,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const cluster = kube.kc.getCurrentCluster();
+  if (!cluster) throw new Error("no cluster");
+  const dir = mkdtempSync(join(tmpdir(), "kcm-e2e-"));
+  const kubeconfig = join(dir, "kubeconfig.yaml");
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [
+        {
+          name: "local",
+          cluster: clusterEntry(cluster),
+        },
+      ],
+      users: [{ name, user: { token: token.status?.token } }],
+      contexts: [{ name: "local", context: { cluster: "local", user: name, namespace } }],
+      "current-context": "local",
+    }),
+  );
+  return { kubeconfig, username: `system:serviceaccount:${namespace}:${name}` };
+}
+
+/** The admin kubeconfig's server and trust settings, for another user's kubeconfig. */
+function clusterEntry(c: k8s.Cluster): Record<string, unknown> {
+  return {
+    server: c.server,
+    ...(c.caData ? { "certificate-authority-data": c.caData } : {}),
+    ...(c.caFile ? { "certificate-authority": c.caFile } : {}),
+    ...(c.skipTLSVerify ? { "insecure-skip-tls-verify": true } : {}),
+  };
+}
+
+export async function deleteIdentityBindings(kube: Kube, namespace: string): Promise<void> {
+  const list = await kube.rbac.listClusterRoleBinding({
+    labelSelector: `e2e.chaos-monkey.io/namespace=${namespace}`,
+  });
+  for (const b of list.items)
+    await kube.rbac.deleteClusterRoleBinding({ name: b.metadata?.name ?? "" });
+}
+
+export function writeConfig(config: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), "kcm-config-"));
+  const path = join(dir, "config.yaml");
+  writeFileSync(path, stringify(config));
+  return path;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() =>
+        typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+export type LogLine = Record<string, unknown> & { msg: string };
+
+export interface Running {
+  readonly proc: ChildProcess;
+  readonly logs: LogLine[];
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** Resolves with the first log line (already seen or future) matching `pred`. */
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `chaos-monkey ARGS`, collecting JSON log lines from stdout and stderr. */
+export function startMonkey(args: string[], env: Record<string, string> = {}): Running {
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: LogLine[] = [];
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  const onLine = (sink: string[]) => (line: string) => {
+    sink.push(line);
+    if (!line.startsWith("{")) return;
+    try {
+      const l = JSON.parse(line) as LogLine;
+      logs.push(l);
+      for (const w of [...waiters])
+        if (w.pred(l)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(l);
+    } catch {
+      // not a log line
+    }
+  };
+  if (proc.stdout) createInterface(proc.stdout).on("line", onLine(stdout));
+  if (proc.stderr) createInterface(proc.stderr).on("line", onLine(stderr));
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+  return {
+    proc,
+    logs,
+    stdout,
+    stderr,
+    exited,
+    waitForLog: (pred, timeoutMs = 60_000) =>
+      new Promise((resolve, reject) => {
+        const hit = logs.find(pred);
+        if (hit) return resolve(hit);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `log line not seen in ${timeoutMs} ms; last: ${JSON.stringify(logs.slice(-3))}; stderr: ${stderr.slice(-5).join("\n")}`,
+              ),
+            ),
+          timeoutMs,
+        );
+        waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      }),
+  };
+}
+
+/** Runs `chaos-monkey ARGS` to completion. */
+export async function runMonkey(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; logs: LogLine[]; stderr: string }> {
+  const r = startMonkey(args, env);
+  const code = await r.exited;
+  return { code, stdout: r.stdout.join("\n"), logs: r.logs, stderr: r.stderr.join("\n") };
+}
+
+/** Parses Prometheus text into `name{labels}` → value. */
+export async function scrape(port: number): Promise<Map<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  const out = new Map<string, number>();
+  for (const line of (await res.text()).split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const i = line.lastIndexOf(" ");
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+/** Sum of every series of `name` whose labels include all of `labels`. */
+export function metricSum(
+  m: Map<string, number>,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  let sum = 0;
+  for (const [key, v] of m) {
+    const brace = key.indexOf("{");
+    const n = brace === -1 ? key : key.slice(0, brace);
+    if (n !== name) continue;
+    if (Object.entries(labels).every(([k, val]) => key.includes(`${k}="${val}"`))) sum += v;
+  }
+  return sum;
+}
