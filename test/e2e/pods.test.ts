@@ -136,7 +136,9 @@ describe("pod chaos", () => {
         const theirs = watcher.recoverySeconds(name);
         const ours = (end.phases as { recovered: number }).recovered;
         expect(theirs, `the watcher saw ${name} recover`).toBeDefined();
-        console.info(`recovery of ${name}: monkey ${ours.toFixed(3)} s, independent watcher ${theirs?.toFixed(3)} s`);
+        console.info(
+          `recovery of ${name}: monkey ${ours.toFixed(3)} s, independent watcher ${theirs?.toFixed(3)} s`,
+        );
         expect(
           Math.abs(ours - (theirs ?? Infinity)),
           `${name}: ours ${ours}s, watcher ${theirs}s`,
