@@ -67,46 +67,43 @@ const clock = (t: unknown) => String(t).slice(11, 23);
 const secs = (s: unknown) => (typeof s === "number" ? `${s.toFixed(3)} s` : "-");
 let finished = 0;
 const open = new Set<string>();
+type Line = Record<string, unknown>;
+const str = (v: unknown) =>
+  typeof v === "string" || typeof v === "number" ? String(v) : JSON.stringify(v);
+const tagOf = (l: Line) => `${str(l.target)} ${str(l.round)}`;
+
+// What the demo prints for each kind of log line (by its constant message).
+const SHOW: Record<string, (l: Line) => string> = {
+  "victims selected": (l) =>
+    `${tagOf(l)}  seed ${str(l.seed)}: ${str(l.eligible)} eligible, victims ${JSON.stringify(l.victims)}`,
+  "kill accepted": (l) => {
+    open.add(str(l.round));
+    return `${tagOf(l)}  killed ${str(l.victim)}`;
+  },
+  "round skipped": (l) => {
+    const waiting = l.reason === "not_leader";
+    if (!waiting) finished++;
+    return `${tagOf(l)}  skipped: ${str(l.reason)}${waiting ? " (waiting for the Lease; a holder that died must expire first)" : ""}`;
+  },
+  "became leader": () => "leading (Lease chaos-monkey/chaos-monkey)",
+  "recovery ended": (l) => {
+    const p = (l.phases ?? {}) as Record<string, number>;
+    open.delete(str(l.round));
+    finished++;
+    return `${tagOf(l)}  ${str(l.victim)} ${str(l.outcome)}: replaced ${secs(p.replaced)}, ready ${secs(p.ready)}, recovered ${secs(p.recovered)}`;
+  },
+};
+
 createInterface(monkey.stdout).on("line", (line) => {
-  let l: Record<string, unknown>;
+  let l: Line;
   try {
-    l = JSON.parse(line) as Record<string, unknown>;
+    l = JSON.parse(line) as Line;
   } catch {
     return say(line);
   }
-  const at = clock(l.time);
-  const tag = `${String(l.target)} ${String(l.round)}`;
-  switch (l.msg) {
-    case "victims selected":
-      say(
-        `${at}  ${tag}  seed ${String(l.seed)}: ${String(l.eligible)} eligible, victims ${JSON.stringify(l.victims)}`,
-      );
-      break;
-    case "kill accepted":
-      open.add(String(l.round));
-      say(`${at}  ${tag}  killed ${String(l.victim)}`);
-      break;
-    case "round skipped":
-      say(
-        `${at}  ${tag}  skipped: ${String(l.reason)}${l.reason === "not_leader" ? " (waiting for the Lease; a holder that died must expire first)" : ""}`,
-      );
-      if (l.reason !== "not_leader") finished++;
-      break;
-    case "became leader":
-      say(`${at}  leading (Lease chaos-monkey/chaos-monkey)`);
-      break;
-    case "recovery ended": {
-      const p = (l.phases ?? {}) as Record<string, number>;
-      say(
-        `${at}  ${tag}  ${String(l.victim)} ${String(l.outcome)}: replaced ${secs(p.replaced)}, ready ${secs(p.ready)}, recovered ${secs(p.recovered)}`,
-      );
-      open.delete(String(l.round));
-      finished++;
-      break;
-    }
-    default:
-      if (Number(l.level) >= 40) say(`${at}  ${String(l.msg)} ${String(l.message ?? "")}`);
-  }
+  const show = SHOW[str(l.msg)];
+  if (show) say(`${clock(l.time)}  ${show(l)}`);
+  else if (Number(l.level) >= 40) say(`${clock(l.time)}  ${str(l.msg)} ${str(l.message ?? "")}`);
   if (finished >= rounds && open.size === 0) stop();
 });
 let stopping = false;

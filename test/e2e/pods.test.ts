@@ -88,6 +88,52 @@ async function runFor(
   }
 }
 
+/** Namespaces labelled for one decoy test, with one workload that may die and many that may not. */
+async function decoyWorld(label: string) {
+  const mark = (n: string, annotations?: Record<string, string>) =>
+    kube.core.patchNamespace({
+      name: n,
+      body: [
+        { op: "add", path: "/metadata/labels/e2e-decoys", value: label },
+        ...(annotations ? [{ op: "add", path: "/metadata/annotations", value: annotations }] : []),
+      ],
+    });
+  const excluded = await createNamespace(kube, "e2e-excluded");
+  const optedOutNs = await createNamespace(kube, "e2e-optout");
+  const victimsNs = await createNamespace(kube, "e2e-victims");
+  extraNamespaces.push(excluded, optedOutNs, victimsNs);
+  await mark(excluded);
+  await mark(optedOutNs, { "chaos-monkey.io/exclude": "true" });
+  await mark(victimsNs);
+  await mark(selfNs);
+  const workloads: [string, k8s.V1Deployment][] = [
+    [victimsNs, deployment(victimsNs, "victim", { replicas: 2 })],
+    [
+      victimsNs,
+      deployment(victimsNs, "opted-out", { annotations: { "chaos-monkey.io/exclude": "true" } }),
+    ],
+    [victimsNs, deployment(victimsNs, "unselected", { labels: { chaos: "no" } })],
+    [excluded, deployment(excluded, "in-excluded")],
+    [optedOutNs, deployment(optedOutNs, "in-opted-out")],
+  ];
+  for (const [n, d] of workloads)
+    await kube.apps.createNamespacedDeployment({ namespace: n, body: d });
+  await kube.core.createNamespacedPod({ namespace: victimsNs, body: pod(victimsNs, "orphan") });
+  await kube.core.createNamespacedPod({ namespace: selfNs, body: pod(selfNs, "the-monkey") });
+  for (const [n, d] of workloads) await rolledOut(d.metadata?.name ?? "", d.spec?.replicas ?? 1, n);
+  const victimPods = (await kube.core.listNamespacedPod({ namespace: victimsNs })).items;
+  const isVictim = (p: k8s.V1Pod) => p.metadata?.name?.startsWith("victim-") === true;
+  const decoys = new Set(victimPods.filter((p) => !isVictim(p)).map((p) => p.metadata?.uid ?? ""));
+  for (const n of [excluded, optedOutNs, selfNs]) for (const u of await uids(n)) decoys.add(u);
+  return {
+    excluded,
+    victimsNs,
+    namespaces: [excluded, optedOutNs, selfNs, victimsNs],
+    decoys,
+    victims: victimPods.filter(isVictim).map((p) => p.metadata?.uid ?? ""),
+  };
+}
+
 describe("pod chaos", () => {
   it("kills one web pod per round and measures each recovery within 250 ms of an independent watcher", async () => {
     await kube.apps.createNamespacedDeployment({
@@ -151,52 +197,7 @@ describe("pod chaos", () => {
 
   it("never touches decoys: excluded and opted-out namespaces, opted-out and unselected pods, orphans, itself", async () => {
     const label = `e2e-decoys-${randomBytes(3).toString("hex")}`;
-    const mark = (n: string, annotations: Record<string, string> = {}) =>
-      kube.core.patchNamespace({
-        name: n,
-        body: [
-          { op: "add", path: "/metadata/labels/e2e-decoys", value: label },
-          ...Object.entries(annotations).map(([k, v]) => ({
-            op: "add",
-            path: `/metadata/annotations`,
-            value: { [k]: v },
-          })),
-        ],
-      });
-    const excluded = await createNamespace(kube, "e2e-excluded");
-    const optedOutNs = await createNamespace(kube, "e2e-optout");
-    const victimsNs = await createNamespace(kube, "e2e-victims");
-    extraNamespaces.push(excluded, optedOutNs, victimsNs);
-    await mark(excluded);
-    await mark(optedOutNs, { "chaos-monkey.io/exclude": "true" });
-    await mark(victimsNs);
-    await mark(selfNs);
-    const create = (n: string, d: k8s.V1Deployment) =>
-      kube.apps.createNamespacedDeployment({ namespace: n, body: d });
-    await create(victimsNs, deployment(victimsNs, "victim", { replicas: 2 }));
-    await create(
-      victimsNs,
-      deployment(victimsNs, "opted-out", { annotations: { "chaos-monkey.io/exclude": "true" } }),
-    );
-    await create(victimsNs, deployment(victimsNs, "unselected", { labels: { chaos: "no" } }));
-    await create(excluded, deployment(excluded, "in-excluded"));
-    await create(optedOutNs, deployment(optedOutNs, "in-opted-out"));
-    await kube.core.createNamespacedPod({ namespace: victimsNs, body: pod(victimsNs, "orphan") });
-    await kube.core.createNamespacedPod({ namespace: selfNs, body: pod(selfNs, "the-monkey") });
-    for (const [n, d] of [
-      [victimsNs, "victim"],
-      [victimsNs, "opted-out"],
-      [victimsNs, "unselected"],
-      [excluded, "in-excluded"],
-      [optedOutNs, "in-opted-out"],
-    ] as const)
-      await rolledOut(d, d === "victim" ? 2 : 1, n);
-    const decoys = new Set<string>();
-    for (const n of [excluded, optedOutNs, selfNs]) for (const u of await uids(n)) decoys.add(u);
-    const victimPods = await kube.core.listNamespacedPod({ namespace: victimsNs });
-    for (const p of victimPods.items)
-      if (!p.metadata?.name?.startsWith("victim-")) decoys.add(p.metadata?.uid ?? "");
-    const before = await uids(victimsNs);
+    const world = await decoyWorld(label);
     const config = configOf(
       [
         {
@@ -210,7 +211,7 @@ describe("pod chaos", () => {
       ],
       {
         safety: {
-          excludedNamespaces: [excluded],
+          excludedNamespaces: [world.excluded],
           maxPerOwner: 10,
           maxKillsPerRound: 50,
           requireHealthy: false,
@@ -223,20 +224,19 @@ describe("pod chaos", () => {
       });
       expect(r.code, r.stderr).toBe(0);
       const [summary] = JSON.parse(r.stdout) as {
-        victims: { namespace: string; name: string; result: string }[];
+        victims: { namespace: string; name: string }[];
       }[];
-      expect(
-        summary?.victims.map((v) => `${v.namespace}/${v.name.replace(/-[^-]+-[^-]+$/, "")}`),
-      ).toEqual([`${victimsNs}/victim`, `${victimsNs}/victim`]);
+      const owners = summary?.victims.map(
+        (v) => `${v.namespace}/${v.name.replace(/-[^-]+-[^-]+$/, "")}`,
+      );
+      expect(owners).toEqual([`${world.victimsNs}/victim`, `${world.victimsNs}/victim`]);
     }
     const after = new Set<string>();
-    for (const n of [excluded, optedOutNs, selfNs, victimsNs])
-      for (const u of await uids(n)) after.add(u);
-    for (const d of decoys) expect(after.has(d), `decoy ${d} untouched`).toBe(true);
-    // The victims themselves did die: none of the original victim pods is left.
-    const victimsBefore = [...before].filter((u) => !decoys.has(u));
-    expect(victimsBefore.length).toBe(2);
-    for (const u of victimsBefore) expect(after.has(u)).toBe(false);
+    for (const n of world.namespaces) for (const u of await uids(n)) after.add(u);
+    for (const d of world.decoys) expect(after.has(d), `decoy ${d} untouched`).toBe(true);
+    // The victims did die: none of the original victim pods is left.
+    expect(world.victims.length).toBe(2);
+    for (const u of world.victims) expect(after.has(u)).toBe(false);
   }, 180_000);
 
   it("turns every round into a counted pdb skip when a PodDisruptionBudget allows no disruption", async () => {

@@ -161,8 +161,11 @@ export function startMonkey(args: string[], env: Record<string, string> = {}): R
     try {
       const l = JSON.parse(line) as LogLine;
       logs.push(l);
-      for (const w of [...waiters])
-        if (w.pred(l)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(l);
+      for (const w of [...waiters]) {
+        if (!w.pred(l)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(l);
+      }
     } catch {
       // not a log line
     }

@@ -1,0 +1,135 @@
+// The long-running process on the real control plane: graceful SIGTERM in the middle of a
+// recovery, and two replicas sharing one Lease.
+import type * as k8s from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Kube } from "../support/kube.js";
+import { connect, createNamespace, deleteNamespace, watchUntil } from "../support/kube.js";
+import type { Identity, LogLine } from "../support/monkey.js";
+import {
+  deleteIdentityBindings,
+  freePort,
+  monkeyIdentity,
+  startMonkey,
+  writeConfig,
+} from "../support/monkey.js";
+import { deployment } from "../support/objects.js";
+
+let kube: Kube;
+let ns: string;
+let selfNs: string;
+let id: Identity;
+
+beforeAll(async () => {
+  kube = connect(inject("kubeconfig"));
+  ns = await createNamespace(kube, "e2e-life");
+  selfNs = await createNamespace(kube, "e2e-life-self");
+  id = await monkeyIdentity(kube, selfNs);
+});
+
+afterAll(async () => {
+  await deleteNamespace(kube, ns);
+  await deleteNamespace(kube, selfNs);
+  await deleteIdentityBindings(kube, selfNs);
+});
+
+async function rolledOut(name: string, replicas: number): Promise<void> {
+  await watchUntil<k8s.V1Deployment>(kube, {
+    path: `/apis/apps/v1/namespaces/${ns}/deployments`,
+    query: { fieldSelector: `metadata.name=${name}` },
+    until: (_t, d) => (d.status?.readyReplicas ?? 0) >= replicas,
+    timeoutMs: 60_000,
+  });
+}
+
+const configFor = (app: string, schedule: string) =>
+  writeConfig({
+    apiVersion: "chaos-monkey.io/v1",
+    kind: "ChaosMonkeyConfig",
+    dryRun: false,
+    targets: [
+      {
+        name: app,
+        kind: "Pod",
+        schedule,
+        selector: { namespaces: [ns], labelSelector: `app=${app}` },
+        recovery: { timeout: "1m" },
+      },
+    ],
+  });
+
+const runArgs = async (config: string) => [
+  "run",
+  "--config",
+  config,
+  "--kubeconfig",
+  id.kubeconfig,
+  "--namespace",
+  selfNs,
+  "--listen",
+  `127.0.0.1:${await freePort()}`,
+];
+
+describe("run", () => {
+  it("on SIGTERM mid-recovery counts the recovery aborted and exits 0 promptly", async () => {
+    // Replacements take 20 s to become Ready: the kill's recovery is certainly open at SIGTERM.
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment(ns, "sluggish", {
+        replicas: 1,
+        annotations: { "kwok.chaos-monkey.io/ready-delay": "20s" },
+      }),
+    });
+    await rolledOut("sluggish", 1);
+    const m = startMonkey(await runArgs(configFor("sluggish", "@every 2s")));
+    await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+    const t0 = Date.now();
+    m.proc.kill("SIGTERM");
+    expect(await m.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const ended = m.logs.filter((l) => l.msg === "recovery ended");
+    expect(ended.map((l) => l.outcome)).toEqual(["aborted"]);
+    expect(m.logs.some((l) => l.msg === "stopped")).toBe(true);
+  }, 120_000);
+
+  it("with two replicas: exactly one leads, no tick kills twice, and a stopped leader hands over", async () => {
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment(ns, "pair", { replicas: 3 }),
+    });
+    await rolledOut("pair", 3);
+    const config = configFor("pair", "@every 3s");
+    const a = startMonkey(await runArgs(config));
+    const b = startMonkey(await runArgs(config));
+    try {
+      const first = await Promise.race(
+        [a, b].map(async (m) => (await m.waitForLog((l) => l.msg === "became leader", 30_000), m)),
+      );
+      const other = first === a ? b : a;
+      // Both run every tick; only the leader kills. Wait for a few rounds.
+      await first.waitForLog(
+        (l) =>
+          l.msg === "recovery ended" &&
+          first.logs.filter((x) => x.msg === "recovery ended").length >= 3,
+        60_000,
+      );
+      expect(other.logs.some((l) => l.msg === "became leader")).toBe(false);
+      expect(
+        other.logs.filter((l) => l.msg === "round skipped" && l.reason === "not_leader").length,
+      ).toBeGreaterThan(0);
+      expect(other.logs.some((l) => l.msg === "kill accepted")).toBe(false);
+      const stoppedAt = Date.now();
+      first.proc.kill("SIGTERM");
+      expect(await first.exited).toBe(0);
+      await other.waitForLog((l) => l.msg === "became leader", 15_000);
+      expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+      await other.waitForLog((l) => l.msg === "kill accepted", 30_000);
+      const kills = [...a.logs, ...b.logs]
+        .filter((l: LogLine) => l.msg === "kill accepted")
+        .map((l) => String(l.round));
+      expect(new Set(kills).size).toBe(kills.length);
+    } finally {
+      for (const m of [a, b]) if (m.proc.exitCode === null) m.proc.kill("SIGTERM");
+      await Promise.all([a.exited, b.exited]);
+    }
+  }, 180_000);
+});
