@@ -6,7 +6,9 @@ import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/types.js";
+import type { Clock } from "../clock.js";
 import { loadKubeConfig, makeClients, ownNamespace } from "../kube/client.js";
+import { LeaderElector } from "../kube/leader.js";
 import type { KubeClients } from "../kube/client.js";
 import { createLogger } from "../observe/logger.js";
 import type { LogFormat, Logger } from "../observe/logger.js";
@@ -87,4 +89,20 @@ export function connectCluster(opts: CommonOptions, env: Env): Cluster {
   const podName = env.POD_NAME ?? (inCluster ? hostname() : undefined);
   const identity = podName ?? `${hostname()}-${randomBytes(4).toString("hex")}`;
   return { clients: makeClients(kc), self: { namespace, podName }, identity };
+}
+
+/** The Lease elector, or none in dry-run: dry-run writes nothing at all, not even the Lease. */
+export function makeLeader(
+  x: { cluster: Cluster; dryRun: boolean; clock: Clock; log: Logger },
+  onChange?: (leader: boolean) => void,
+): LeaderElector | undefined {
+  if (x.dryRun) return undefined;
+  return new LeaderElector({
+    api: x.cluster.clients.coordination,
+    namespace: x.cluster.self.namespace,
+    identity: x.cluster.identity,
+    clock: x.clock,
+    log: x.log,
+    ...(onChange ? { onChange } : {}),
+  });
 }

@@ -5,10 +5,16 @@ import { systemClock } from "../clock.js";
 import type { Config, Target } from "../config/types.js";
 import { Monkey } from "../engine/monkey.js";
 import type { RoundReport } from "../engine/round.js";
-import { LeaderElector } from "../kube/leader.js";
 import { createMetrics } from "../observe/metrics.js";
 import type { RecoveryResult } from "../recover/types.js";
-import { connectCluster, EXIT, loadConfigFile, makeLogger, UsageError } from "./common.js";
+import {
+  connectCluster,
+  EXIT,
+  loadConfigFile,
+  makeLeader,
+  makeLogger,
+  UsageError,
+} from "./common.js";
 import type { CommonOptions, Env, Io } from "./common.js";
 import { renderSummary } from "./summary.js";
 import type { RoundSummary } from "./summary.js";
@@ -47,16 +53,7 @@ export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<
   const cluster = connectCluster(opts, env);
   const clock = systemClock;
   const metrics = createMetrics({ version: "once" });
-  // Dry-run writes nothing at all, not even the Lease.
-  const leader = config.dryRun
-    ? undefined
-    : new LeaderElector({
-        api: cluster.clients.coordination,
-        namespace: cluster.self.namespace,
-        identity: cluster.identity,
-        clock,
-        log,
-      });
+  const leader = makeLeader({ cluster, dryRun: config.dryRun, clock, log });
   const monkey = new Monkey({
     clients: cluster.clients,
     clock,

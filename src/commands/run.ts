@@ -7,7 +7,6 @@ import { watchConfigFile } from "../config/reload.js";
 import type { Config } from "../config/types.js";
 import { Monkey } from "../engine/monkey.js";
 import { Scheduler } from "../engine/scheduler.js";
-import { LeaderElector } from "../kube/leader.js";
 import { startHttpServer } from "../observe/http.js";
 import { createMetrics } from "../observe/metrics.js";
 import { VERSION } from "../version.js";
@@ -15,6 +14,7 @@ import {
   connectCluster,
   EXIT,
   loadConfigFile,
+  makeLeader,
   makeLogger,
   readConfigText,
   withDryRun,
@@ -32,17 +32,10 @@ export async function runCommand(
   const clock = systemClock;
   const metrics = createMetrics({ version: VERSION, collectDefault: true });
   const jitter = seedrandom();
-  // Dry-run writes nothing at all, not even the Lease: every dry-run replica just reports.
-  const leader = config.dryRun
-    ? undefined
-    : new LeaderElector({
-        api: cluster.clients.coordination,
-        namespace: cluster.self.namespace,
-        identity: cluster.identity,
-        clock,
-        log,
-        onChange: (l) => metrics.setLeader(l),
-      });
+  // Without a Lease (dry-run) every replica just reports.
+  const leader = makeLeader({ cluster, dryRun: config.dryRun, clock, log }, (l) =>
+    metrics.setLeader(l),
+  );
   metrics.setLeader(leader === undefined);
   const monkey = new Monkey({
     ...cluster,

@@ -53,6 +53,18 @@ async function waitReadyCount(
   });
 }
 
+/** Removes pvc-protection, testing first that it is the finalizer there (never a blind remove). */
+async function stripPvcProtection(name: string): Promise<void> {
+  await kube.core.patchNamespacedPersistentVolumeClaim({
+    name,
+    namespace: ns,
+    body: [
+      { op: "test", path: "/metadata/finalizers/0", value: "kubernetes.io/pvc-protection" },
+      { op: "remove", path: "/metadata/finalizers/0" },
+    ],
+  });
+}
+
 describe("local control plane", () => {
   it("runs web to 3 Ready pods and replaces a deleted one within the stage delay", async () => {
     await waitReadyCount("deployments", "web", 3);
@@ -114,14 +126,7 @@ describe("local control plane", () => {
       until: (type, o) => type === "DELETED" && o.metadata?.uid === still.metadata?.uid,
       timeoutMs: 15_000,
     });
-    await kube.core.patchNamespacedPersistentVolumeClaim({
-      name,
-      namespace: ns,
-      body: [
-        { op: "test", path: "/metadata/finalizers/0", value: "kubernetes.io/pvc-protection" },
-        { op: "remove", path: "/metadata/finalizers/0" },
-      ],
-    });
+    await stripPvcProtection(name);
     await gone;
   });
 
@@ -130,14 +135,7 @@ describe("local control plane", () => {
     const name = "data-db-0";
     const before = await kube.core.readNamespacedPersistentVolumeClaim({ name, namespace: ns });
     expect(before.metadata?.finalizers).toEqual(["kubernetes.io/pvc-protection"]);
-    await kube.core.patchNamespacedPersistentVolumeClaim({
-      name,
-      namespace: ns,
-      body: [
-        { op: "test", path: "/metadata/finalizers/0", value: "kubernetes.io/pvc-protection" },
-        { op: "remove", path: "/metadata/finalizers/0" },
-      ],
-    });
+    await stripPvcProtection(name);
     // What this real cluster shows: the pvc-protection controller adds the finalizer again.
     const back = await watchUntil<k8s.V1PersistentVolumeClaim>(kube, {
       path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,

@@ -80,8 +80,18 @@ describe("run", () => {
       }),
     });
     await rolledOut("sluggish", 1);
-    const m = startMonkey(await runArgs(configFor("sluggish", "@every 2s")));
+    const args = await runArgs(configFor("sluggish", "@every 2s"));
+    const port = args[args.length - 1]?.split(":")[1];
+    const m = startMonkey(args);
     await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+    // Only /metrics, /healthz and /readyz are served.
+    const get = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).status;
+    expect(await get("/healthz")).toBe(200);
+    expect(await get("/readyz")).toBe(200);
+    expect(await get("/metrics")).toBe(200);
+    expect(await get("/debug/pprof")).toBe(404);
+    // concurrency: Forbid (the default) skips the next rounds while the recovery is open.
+    await m.waitForLog((l) => l.msg === "round skipped" && l.reason === "concurrency", 10_000);
     const t0 = Date.now();
     m.proc.kill("SIGTERM");
     expect(await m.exited).toBe(0);

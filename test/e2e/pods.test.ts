@@ -88,6 +88,23 @@ async function runFor(
   }
 }
 
+/** A ChaosKill and a ChaosRecovered Event on the Deployment, naming the round and its seed. */
+async function expectEvents(round: string, seed: string): Promise<void> {
+  const seen = await watchUntil<k8s.EventsV1Event>(kube, {
+    path: `/apis/events.k8s.io/v1/namespaces/${ns}/events`,
+    until: (_t, e) => e.reason === "ChaosRecovered" && e.note?.includes(`round=${round}`) === true,
+    timeoutMs: 10_000,
+  });
+  expect(seen.object.regarding?.kind).toBe("Deployment");
+  expect(seen.object.note).toContain(`seed=${seed}`);
+  const kills = await kube.objects.list<k8s.EventsV1Event>("events.k8s.io/v1", "Event", ns);
+  const kill = kills.items.find(
+    (e) => e.reason === "ChaosKill" && e.note?.includes(`round=${round}`),
+  );
+  expect(kill?.type).toBe("Warning");
+  expect(kill?.note).toContain(`seed=${seed}`);
+}
+
 /** Namespaces labelled for one decoy test, with one workload that may die and many that may not. */
 async function decoyWorld(label: string) {
   const mark = (n: string, annotations?: Record<string, string>) =>
@@ -185,6 +202,7 @@ describe("pod chaos", () => {
         console.info(
           `recovery of ${name}: monkey ${ours.toFixed(3)} s, independent watcher ${theirs?.toFixed(3)} s`,
         );
+        await expectEvents(String(end.round), String(end.seed));
         expect(
           Math.abs(ours - (theirs ?? Infinity)),
           `${name}: ours ${ours}s, watcher ${theirs}s`,
