@@ -77,15 +77,23 @@ const compactTime = (ms: number) =>
 export const roundId = (target: string, tickMs: number): string =>
   `${target}-${compactTime(tickMs)}`;
 
-function gate(req: RoundRequest, deps: RoundDeps): SkipReason | undefined {
+/** What the gates need to know about the process right now. */
+export interface GateState {
+  readonly leader: boolean;
+  readonly inFlight: number;
+  readonly synced: boolean;
+}
+
+/** Why this round must not run, in SPEC order; undefined when it may. Pure. */
+export function gate(req: RoundRequest, state: GateState): SkipReason | undefined {
   const { config, target } = req;
   if (!req.force && config.paused) return "paused";
   if (!req.force && inBlackout(config.safety.blackout, new Date(req.tickMs), target.timezone))
     return "blackout";
-  if (!deps.isLeader()) return "not_leader";
-  if (target.concurrency === "Forbid" && deps.tracker.inFlight(target.name) > 0)
-    return "concurrency";
-  if (!deps.view.synced) return "cache_unsynced";
+  if (!state.leader) return "not_leader";
+  if (target.concurrency === "Forbid" && state.inFlight > 0) return "concurrency";
+  // Never kill from a stale picture: a cache that lost its watch may hold pods long gone.
+  if (!state.synced) return "cache_unsynced";
   return undefined;
 }
 
@@ -123,7 +131,11 @@ export async function runRound(req: RoundRequest, deps: RoundDeps): Promise<Roun
     recoveries: Promise.resolve([]),
   };
   deps.metrics.setLastRound(target.name, req.tickMs / 1000);
-  const skip = gate(req, deps);
+  const skip = gate(req, {
+    leader: deps.isLeader(),
+    inFlight: deps.tracker.inFlight(target.name),
+    synced: deps.view.synced,
+  });
   if (skip) {
     deps.metrics.roundSkipped(target.name, skip);
     log.info({ reason: skip }, "round skipped");

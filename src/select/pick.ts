@@ -34,11 +34,10 @@ export function wantedCount(mode: Mode, value: number, eligible: number, rng: Rn
 
 /** Fisher-Yates on a copy sorted by key, so cache iteration order never changes the outcome. */
 export function seededShuffle<T extends Candidate>(items: readonly T[], rng: Rng): T[] {
-  const out = [...items].sort((a, b) => {
-    const ka = candidateKey(a);
-    const kb = candidateKey(b);
-    return ka < kb ? -1 : ka > kb ? 1 : a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0;
-  });
+  // Keys computed once (not per comparison): this sort runs over every eligible object.
+  const keyed = items.map((c) => ({ c, k: `${candidateKey(c)}\u0000${c.uid}` }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  const out = keyed.map((x) => x.c);
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     const tmp = out[i] as T;

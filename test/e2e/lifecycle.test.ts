@@ -1,5 +1,6 @@
 // The long-running process on the real control plane: graceful SIGTERM in the middle of a
 // recovery, and two replicas sharing one Lease.
+import { readFileSync, writeFileSync } from "node:fs";
 import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Kube } from "../support/kube.js";
@@ -8,7 +9,9 @@ import type { Identity, LogLine } from "../support/monkey.js";
 import {
   deleteIdentityBindings,
   freePort,
+  metricSum,
   monkeyIdentity,
+  scrape,
   startMonkey,
   writeConfig,
 } from "../support/monkey.js";
@@ -142,4 +145,67 @@ describe("run", () => {
       await Promise.all([a.exited, b.exited]);
     }
   }, 180_000);
+
+  it("hot-reloads a valid config, rejects an invalid one and keeps the last good config running", async () => {
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment(ns, "reload", { replicas: 2 }),
+    });
+    await rolledOut("reload", 2);
+    const config = configFor("reload", "@every 2s");
+    const args = await runArgs(config);
+    const m = startMonkey(args);
+    try {
+      await m.waitForLog((l) => l.msg === "kill accepted" && l.target === "reload", 30_000);
+      // A valid change: the target is renamed and runs dry.
+      const renamed = readFileSync(config, "utf8")
+        .replace("name: reload", "name: renamed")
+        .replace("dryRun: false", "dryRun: true");
+      writeFileSync(config, renamed);
+      await m.waitForLog(
+        (l) => l.msg === "config loaded" && JSON.stringify(l.targets) === '["renamed"]',
+        15_000,
+      );
+      await m.waitForLog((l) => l.msg === "would kill (dry run)" && l.target === "renamed", 15_000);
+      // An invalid change is rejected with its errors; rounds go on with the last good config.
+      writeFileSync(config, renamed.replace('schedule: "@every 2s"', 'schedule: "*/61 * * * *"'));
+      const rejected = await m.waitForLog(
+        (l) => l.msg === "config reload rejected; the last good config stays in force",
+        15_000,
+      );
+      expect(JSON.stringify(rejected.errors)).toContain("is not a valid cron expression");
+      const at = m.logs.length;
+      await m.waitForLog(
+        (l) => l.msg === "would kill (dry run)" && l.target === "renamed" && m.logs.indexOf(l) > at,
+        15_000,
+      );
+      // No round of the old target starts after the reload (its open recovery may still end).
+      const loadedAt = m.logs.findIndex(
+        (l) => l.msg === "config loaded" && JSON.stringify(l.targets) === '["renamed"]',
+      );
+      const roundStarts = (t: string) =>
+        m.logs.flatMap((l, i) =>
+          l.target === t && (l.msg === "victims selected" || l.msg === "round skipped") ? [i] : [],
+        );
+      expect(roundStarts("reload").every((i) => i < loadedAt)).toBe(true);
+      expect(roundStarts("renamed").every((i) => i > loadedAt)).toBe(true);
+      // Nothing in flight was lost: every kill of the old config ended with an outcome.
+      const killed = m.logs.filter((l) => l.msg === "kill accepted").map((l) => l.victim);
+      await Promise.all(
+        killed.map((v) =>
+          m.waitForLog((l) => l.msg === "recovery ended" && l.victim === v, 15_000),
+        ),
+      );
+      const metrics = await scrape(Number(args[args.length - 1]?.split(":")[1]));
+      expect(metricSum(metrics, "chaos_monkey_config_reloads_total", { result: "success" })).toBe(
+        2,
+      ); // start + reload
+      expect(metricSum(metrics, "chaos_monkey_config_reloads_total", { result: "failure" })).toBe(
+        1,
+      );
+    } finally {
+      m.proc.kill("SIGTERM");
+      expect(await m.exited).toBe(0);
+    }
+  }, 120_000);
 });
