@@ -43,6 +43,9 @@ export function exitCodeFor(rounds: readonly RoundSummary[]): number {
     return EXIT.error;
   if (rounds.some((r) => r.recoveries.some((x) => x.outcome !== "recovered")))
     return EXIT.notRecovered;
+  // Deleted but held Terminating by its finalizers: the object did not go, nothing recovered.
+  if (rounds.some((r) => r.report.victims.some((v) => v.result === "terminating")))
+    return EXIT.notRecovered;
   return EXIT.ok;
 }
 

@@ -33,9 +33,11 @@ export async function runCommand(
   const metrics = createMetrics({ version: VERSION, collectDefault: true });
   const jitter = seedrandom();
   // Without a Lease (dry-run) every replica just reports.
-  const leader = makeLeader({ cluster, dryRun: config.dryRun, clock, log }, (l) =>
-    metrics.setLeader(l),
-  );
+  const leader = makeLeader({ cluster, dryRun: config.dryRun, clock, log }, (l) => {
+    metrics.setLeader(l);
+    // A new leader finishes what a crashed one left Terminating (SPEC §7.4).
+    if (l) void monkey.finishInterrupted();
+  });
   metrics.setLeader(leader === undefined);
   const monkey = new Monkey({
     ...cluster,

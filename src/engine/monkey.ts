@@ -7,15 +7,20 @@ import type { KubeClients } from "../kube/client.js";
 import { eventSink } from "../kube/events.js";
 import { errorFields } from "../kube/errors.js";
 import { ClusterView } from "../kube/view.js";
+import { Finisher } from "../kill/finisher.js";
 import { killPod } from "../kill/pod.js";
+import type { PodRef } from "../kill/pod.js";
+import { killVolume, volumeApi } from "../kill/volume.js";
 import type { Logger } from "../observe/logger.js";
 import type { Metrics } from "../observe/metrics.js";
 import { RecoveryTracker } from "../recover/tracker.js";
 import type { RecoveryResult, Victim } from "../recover/types.js";
 import type { Self } from "../select/candidate.js";
+import type { Target } from "../config/types.js";
 import { candidateKey } from "../select/candidate.js";
 import { runRound } from "./round.js";
-import type { Killer, RoundReport, RoundRequest } from "./round.js";
+import type { RoundReport, RoundRequest } from "./round.js";
+import type { Killer } from "./victim.js";
 
 export interface MonkeyDeps {
   readonly clients: KubeClients;
@@ -39,10 +44,55 @@ interface Generation {
 export class Monkey {
   private current: Generation | undefined;
   private readonly generations = new Set<Generation>();
-  private readonly kill: Killer;
+  /** Volumes this process is killing right now (the finisher leaves them alone). */
+  private readonly inProgress = new Set<string>();
+  private readonly finisher: Finisher;
 
   constructor(private readonly deps: MonkeyDeps) {
-    this.kill = (victim, target) => killPod(deps.clients.core, victim, target.action);
+    this.finisher = new Finisher({
+      core: deps.clients.core,
+      log: deps.log,
+      metrics: deps.metrics,
+      busy: (uid) => this.inProgress.has(uid),
+      tracked: (uid) => [...this.generations].some((g) => g.tracker.tracks(uid)),
+    });
+  }
+
+  private killerFor(view: ClusterView): Killer {
+    const { core } = this.deps.clients;
+    return async ({ victim, target, round, consumers }) => {
+      if (victim.kind === "Pod") return killPod(core, victim, target.action);
+      this.inProgress.add(victim.uid);
+      try {
+        return await killVolume(
+          {
+            api: volumeApi(core, victim.kind),
+            killPod: (p: PodRef) => killPod(core, p, consumerAction(target)),
+            log: this.deps.log,
+            metrics: this.deps.metrics,
+          },
+          {
+            victim,
+            target,
+            round,
+            consumers,
+            volume: victim.kind === "PersistentVolume" ? view.volume(victim.name) : undefined,
+          },
+        );
+      } finally {
+        this.inProgress.delete(victim.uid);
+      }
+    };
+  }
+
+  /**
+   * Finishes interrupted strips (SPEC §7.4) seen in the current caches. Only the leader writes;
+   * dry-run writes nothing.
+   */
+  async finishInterrupted(): Promise<void> {
+    const gen = this.current;
+    if (!gen || gen.config.dryRun || !this.deps.isLeader()) return;
+    await this.finisher.sweep(() => gen.view.volumeObjects());
   }
 
   get config(): Config | undefined {
@@ -73,10 +123,16 @@ export class Monkey {
     const tracker = new RecoveryTracker(view, this.deps.clock, this.trackerHooks());
     const gen: Generation = { config, view, tracker };
     this.generations.add(gen);
+    // A marked volume changing (or appearing after a restart) may be an interrupted strip.
+    view.onAnyEvent((e) => {
+      if (this.current === gen && e.object.metadata?.deletionTimestamp)
+        void this.finishInterrupted();
+    });
     view.start();
     await view.waitForSync(signal);
     const old = this.current;
     this.current = gen;
+    await this.finishInterrupted();
     this.deps.metrics.setDryRun(config.dryRun);
     if (old) await this.retireWhenIdle(old);
   }
@@ -135,7 +191,7 @@ export class Monkey {
       {
         view: gen.view,
         tracker: this.recoveries,
-        kill: this.kill,
+        kill: this.killerFor(gen.view),
         emit: eventSink(this.deps.clients.events, this.deps.identity, () => this.deps.clock.now()),
         metrics: this.deps.metrics,
         log: this.deps.log,
@@ -153,4 +209,14 @@ export class Monkey {
     this.generations.clear();
     this.current = undefined;
   }
+}
+
+/** How consumers of a killed volume are restarted: deleted, with the target's grace period. */
+function consumerAction(target: Target) {
+  return {
+    method: "delete" as const,
+    gracePeriodSeconds: target.action.gracePeriodSeconds,
+    stripFinalizers: [],
+    restartConsumers: false,
+  };
 }

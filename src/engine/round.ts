@@ -5,22 +5,18 @@ import { randomBytes } from "node:crypto";
 import seedrandom from "seedrandom";
 import type { Clock } from "../clock.js";
 import type { Config, Target } from "../config/types.js";
-import { apiVersionOf } from "../kube/events.js";
-import type { EventSink, Regarding } from "../kube/events.js";
+import type { EventSink } from "../kube/events.js";
 import type { ClusterView } from "../kube/view.js";
-import type { KillOutcome } from "../kill/pod.js";
 import type { Metrics, SkipReason } from "../observe/metrics.js";
 import type { Logger } from "../observe/logger.js";
 import type { RecoveryResult, Victim } from "../recover/types.js";
 import { inBlackout } from "../schedule/blackout.js";
-import type { Candidate, Self } from "../select/candidate.js";
+import type { Self } from "../select/candidate.js";
 import { candidateKey } from "../select/candidate.js";
 import { selectVictims } from "../select/select.js";
 import type { Selection } from "../select/select.js";
-import { topOwner } from "../kube/objects.js";
-import { errorFields } from "../kube/errors.js";
-
-export type Killer = (victim: Candidate, target: Target) => Promise<KillOutcome>;
+import { killOne } from "./victim.js";
+import type { Killer, RoundCtx } from "./victim.js";
 
 /** Where victims go after the kill: the recovery tracker(s) of the running config generations. */
 export interface Recoveries {
@@ -51,7 +47,7 @@ export interface RoundRequest {
   readonly force?: boolean;
 }
 
-export type VictimResult = KillOutcome["result"] | "dry_run";
+export type VictimResult = "killed" | "pdb" | "gone" | "failed" | "terminating" | "dry_run";
 export interface VictimReport {
   readonly kind: Target["kind"];
   readonly namespace: string;
@@ -95,25 +91,6 @@ export function gate(req: RoundRequest, state: GateState): SkipReason | undefine
   // Never kill from a stale picture: a cache that lost its watch may hold pods long gone.
   if (!state.synced) return "cache_unsynced";
   return undefined;
-}
-
-function regardingOf(c: Candidate): Regarding {
-  const o = c.owner;
-  return o
-    ? {
-        apiVersion: apiVersionOf(o.kind),
-        kind: o.kind,
-        namespace: o.namespace,
-        name: o.name,
-        uid: o.uid,
-      }
-    : {
-        apiVersion: apiVersionOf(c.kind),
-        kind: c.kind,
-        namespace: c.namespace,
-        name: c.name,
-        uid: c.uid,
-      };
 }
 
 export async function runRound(req: RoundRequest, deps: RoundDeps): Promise<RoundReport> {
@@ -170,12 +147,6 @@ export function decide(x: {
     rng: seedrandom(x.seed),
     healthy: (c) => c.owner === undefined || x.view.healthy(c.owner),
   });
-}
-
-interface RoundCtx {
-  readonly seed: string;
-  readonly round: string;
-  readonly log: Logger;
 }
 
 async function selectAndKill(
@@ -270,108 +241,4 @@ function countSkips(
     if (i === 0 && roundSkipped) metrics.roundSkipped(target, reason);
     else metrics.skipped(target, reason);
   });
-}
-
-async function killOne(
-  victim: Candidate,
-  req: RoundRequest,
-  deps: RoundDeps,
-  ctx: RoundCtx,
-): Promise<{ report: VictimReport; recovery?: Promise<RecoveryResult> }> {
-  const { target, config } = req;
-  const key = candidateKey(victim);
-  const where = { kind: victim.kind, namespace: victim.namespace, name: victim.name };
-  if (config.dryRun) {
-    deps.metrics.kill(target.name, victim.kind, victim.namespace, "dry_run");
-    ctx.log.info({ victim: key, owner: victim.owner?.name }, "would kill (dry run)");
-    return { report: { ...where, result: "dry_run" } };
-  }
-  // Pods of the same workload before the kill: anything else that appears is a replacement.
-  const knownUids = new Set(
-    deps.view
-      .pods(target.name)
-      .filter((p) => victim.owner && topOwner(p, deps.view.workload)?.uid === victim.owner.uid)
-      .map((p) => p.metadata?.uid ?? ""),
-  );
-  knownUids.add(victim.uid);
-  ctx.log.info({ victim: key, method: target.action.method }, "killing");
-  const outcome = await deps.kill(victim, target);
-  const killedAtMs = deps.clock.now();
-  switch (outcome.result) {
-    case "pdb":
-      ctx.log.info(
-        { victim: key, message: outcome.message },
-        "kill refused by a PodDisruptionBudget",
-      );
-      return { report: { ...where, result: "pdb", message: outcome.message } };
-    case "gone":
-      ctx.log.info({ victim: key }, "victim already gone");
-      return { report: { ...where, result: "gone" } };
-    case "failed":
-      deps.metrics.kill(target.name, victim.kind, victim.namespace, "failed");
-      deps.metrics.error("kill");
-      ctx.log.error({ victim: key, code: outcome.code, message: outcome.message }, "kill failed");
-      return { report: { ...where, result: "failed", message: outcome.message } };
-    case "killed":
-      break;
-  }
-  deps.metrics.kill(target.name, victim.kind, victim.namespace, "killed");
-  ctx.log.info({ victim: key }, "kill accepted");
-  const regarding = regardingOf(victim);
-  void emitSafely(deps, ctx.log, {
-    reason: "ChaosKill",
-    type: "Warning",
-    regarding,
-    note: `target=${target.name} round=${ctx.round} seed=${ctx.seed}: ${target.action.method === "evict" ? "evicted" : "deleted"} ${victim.kind.toLowerCase()} ${key}`,
-  });
-  const v: Victim = {
-    target,
-    round: ctx.round,
-    seed: ctx.seed,
-    ...where,
-    uid: victim.uid,
-    owner: victim.owner,
-    killedAtMs,
-    knownUids,
-  };
-  const recovery = deps.tracker.track(v).then(async (r) => {
-    await emitRecoveryEvent(deps, ctx, { r, regarding, key });
-    return r;
-  });
-  return { report: { ...where, result: "killed" }, recovery };
-}
-
-async function emitRecoveryEvent(
-  deps: RoundDeps,
-  ctx: RoundCtx,
-  x: { r: RecoveryResult; regarding: Regarding; key: string },
-): Promise<void> {
-  const { r } = x;
-  if (r.outcome === "recovered")
-    await emitSafely(deps, ctx.log, {
-      reason: "ChaosRecovered",
-      type: "Normal",
-      regarding: x.regarding,
-      note: `target=${r.victim.target.name} round=${ctx.round} seed=${ctx.seed}: recovered ${x.key} in ${r.phases.recovered?.toFixed(3) ?? "?"}s`,
-    });
-  else if (r.outcome === "timeout")
-    await emitSafely(deps, ctx.log, {
-      reason: "ChaosNotRecovered",
-      type: "Warning",
-      regarding: x.regarding,
-      note: `target=${r.victim.target.name} round=${ctx.round} seed=${ctx.seed}: ${x.key} not recovered within ${r.victim.target.recoveryTimeoutMs / 1000}s`,
-    });
-}
-
-async function emitSafely(
-  deps: RoundDeps,
-  log: Logger,
-  e: Parameters<EventSink>[0],
-): Promise<void> {
-  try {
-    await deps.emit(e);
-  } catch (err) {
-    deps.metrics.error("event");
-    log.warn({ ...errorFields(err), reason: e.reason }, "event not recorded");
-  }
 }

@@ -6,7 +6,12 @@ import type { Action } from "../config/types.js";
 import { errorFields } from "../kube/errors.js";
 
 export type KillOutcome =
-  | { readonly result: "killed" }
+  | {
+      readonly result: "killed";
+      readonly stripped?: readonly string[];
+      readonly restarted?: number;
+    }
+  | { readonly result: "terminating"; readonly message: string }
   | { readonly result: "pdb"; readonly message: string }
   | { readonly result: "gone" }
   | { readonly result: "failed"; readonly message: string; readonly code: number | undefined };

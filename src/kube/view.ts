@@ -1,13 +1,21 @@
 // The monkey's picture of the cluster: watch caches scoped by the targets' namespaces and label
 // selectors (no periodic LIST), shared where targets overlap. Selection reads candidates from
 // it; recovery subscribes to its events.
-import type { KubeConfig, KubernetesObject, V1Namespace, V1Pod } from "@kubernetes/client-node";
+import type {
+  KubeConfig,
+  KubernetesObject,
+  V1Namespace,
+  V1PersistentVolume,
+  V1PersistentVolumeClaim,
+  V1Pod,
+} from "@kubernetes/client-node";
 import type { Clock } from "../clock.js";
 import type { Config, Target } from "../config/types.js";
 import type { Candidate, NamespaceInfo, WorkloadRef } from "../select/candidate.js";
 import { Informer } from "./informer.js";
 import type { InformerEvent } from "./informer.js";
 import { namespaceInfo, podCandidate, WORKLOAD_RESOURCES, workloadWhole } from "./objects.js";
+import { claimCandidate, consumersOf, volumeCandidate } from "./volumes.js";
 import type { Workload, WorkloadKind } from "./objects.js";
 
 export interface ViewOptions {
@@ -31,6 +39,12 @@ export class ClusterView {
   private readonly podInformersByTarget = new Map<string, Informer<V1Pod>[]>();
   private readonly workloads = new Map<WorkloadKind, Informer<Workload>[]>();
   private readonly namespaceInformers: Informer<V1Namespace>[] = [];
+  private readonly claimInformersByTarget = new Map<string, Informer<V1PersistentVolumeClaim>[]>();
+  private readonly volumeInformersByTarget = new Map<string, Informer<V1PersistentVolume>[]>();
+  /** Unfiltered caches for volume targets: consumers of claims, claims and volumes by name. */
+  private readonly consumerPods: Informer<V1Pod>[] = [];
+  private readonly allClaims: Informer<V1PersistentVolumeClaim>[] = [];
+  private readonly allVolumes: Informer<V1PersistentVolume>[] = [];
 
   constructor(private readonly opts: ViewOptions) {
     const podTargets = opts.config.targets.filter((t) => t.kind === "Pod");
@@ -39,13 +53,15 @@ export class ClusterView {
         t.name,
         scopes(t).map((ns) => this.informer<V1Pod>(nsPath(ns, "pods"), t.selector.labelSelector)),
       );
-    const workloadScopes = unionScopes(podTargets);
+    const volumeTargets = opts.config.targets.filter((t) => t.kind !== "Pod");
+    this.watchVolumes(volumeTargets);
+    const workloadScopes = unionScopes([...podTargets, ...volumeTargets.map(volumeScopeTarget)]);
     for (const [kind, resource] of Object.entries(WORKLOAD_RESOURCES) as [WorkloadKind, string][])
       this.workloads.set(
         kind,
         workloadScopes.map((ns) => this.informer<Workload>(nsPath(ns, resource, "/apis/apps/v1"))),
       );
-    const nsScopes = unionScopes(opts.config.targets);
+    const nsScopes = unionScopes(opts.config.targets.map(volumeScopeTarget));
     for (const ns of nsScopes)
       this.namespaceInformers.push(
         this.informer<V1Namespace>(
@@ -54,6 +70,35 @@ export class ClusterView {
           ns ? `metadata.name=${ns}` : undefined,
         ),
       );
+  }
+
+  private watchVolumes(targets: readonly Target[]): void {
+    if (targets.length === 0) return;
+    for (const t of targets) {
+      if (t.kind === "PersistentVolumeClaim")
+        this.claimInformersByTarget.set(
+          t.name,
+          scopes(t).map((ns) =>
+            this.informer<V1PersistentVolumeClaim>(
+              nsPath(ns, "persistentvolumeclaims"),
+              t.selector.labelSelector,
+            ),
+          ),
+        );
+      else
+        this.volumeInformersByTarget.set(t.name, [
+          this.informer<V1PersistentVolume>("/api/v1/persistentvolumes", t.selector.labelSelector),
+        ]);
+    }
+    // Consumers and claims in the claims' namespaces (everywhere, once a volume target exists).
+    for (const ns of unionScopes(targets.map(volumeScopeTarget))) {
+      this.consumerPods.push(this.informer<V1Pod>(nsPath(ns, "pods")));
+      this.allClaims.push(
+        this.informer<V1PersistentVolumeClaim>(nsPath(ns, "persistentvolumeclaims")),
+      );
+    }
+    if (targets.some((t) => t.kind === "PersistentVolume"))
+      this.allVolumes.push(this.informer<V1PersistentVolume>("/api/v1/persistentvolumes"));
   }
 
   private informer<T extends KubernetesObject>(
@@ -108,6 +153,23 @@ export class ClusterView {
   };
 
   candidates(target: Target): Candidate[] {
+    if (target.kind === "PersistentVolumeClaim")
+      return [...this.each(this.claimInformersByTarget.get(target.name))].map((c) =>
+        claimCandidate(
+          c,
+          this.consumers(c.metadata?.namespace ?? "", c.metadata?.name ?? ""),
+          this.workload,
+        ),
+      );
+    if (target.kind === "PersistentVolume")
+      return [...this.each(this.volumeInformersByTarget.get(target.name))].map((v) => {
+        const ref = v.spec?.claimRef;
+        return volumeCandidate(
+          v,
+          ref?.namespace && ref.name ? this.consumers(ref.namespace, ref.name) : [],
+          this.workload,
+        );
+      });
     const seen = new Map<string, Candidate>();
     for (const inf of this.podInformersByTarget.get(target.name) ?? [])
       for (const pod of inf.list())
@@ -138,10 +200,53 @@ export class ClusterView {
       for (const inf of infs) inf.on((e) => handler(kind, e));
   }
 
+  /** Live pods mounting claim `namespace/name`. */
+  consumers(namespace: string, name: string): V1Pod[] {
+    return consumersOf(this.each(this.consumerPods), namespace, name);
+  }
+
+  claim(namespace: string, name: string): V1PersistentVolumeClaim | undefined {
+    for (const inf of this.allClaims) {
+      const c = inf.get(namespace, name);
+      if (c) return c;
+    }
+    return undefined;
+  }
+
+  volume(name: string): V1PersistentVolume | undefined {
+    for (const inf of this.allVolumes) {
+      const v = inf.get("", name);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  /** Claims and volumes under a chaos-monkey marker (for finishing a crashed round's strip). */
+  *volumeObjects(): Generator<V1PersistentVolumeClaim | V1PersistentVolume> {
+    yield* this.each(this.allClaims);
+    yield* this.each(this.allVolumes);
+  }
+
+  /** Every event of every cache (volume recovery depends on claims, volumes and pods at once). */
+  onAnyEvent(handler: (e: InformerEvent<KubernetesObject>) => void): void {
+    for (const inf of this.informers.values()) inf.on(handler);
+  }
+
+  private *each<T extends KubernetesObject>(
+    infs: readonly Informer<T>[] | undefined,
+  ): Generator<T> {
+    for (const inf of infs ?? []) yield* inf.list();
+  }
+
   /** Pods of one target's caches (for the recovery of a victim of that target). */
   pods(target: string): V1Pod[] {
     return (this.podInformersByTarget.get(target) ?? []).flatMap((inf) => [...inf.list()]);
   }
+}
+
+/** A volume target's claims live in its namespaces; a PersistentVolume's anywhere. */
+function volumeScopeTarget(t: Target): Target {
+  return t.kind === "PersistentVolume" ? { ...t, selector: { ...t.selector, namespaces: [] } } : t;
 }
 
 function unionScopes(targets: readonly Target[]): string[] {

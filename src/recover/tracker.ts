@@ -5,6 +5,7 @@ import type { Clock } from "../clock.js";
 import type { InformerEvent } from "../kube/informer.js";
 import type { ClusterView } from "../kube/view.js";
 import { podProgress } from "./pod.js";
+import { claimProgress, volumeProgress } from "./volume.js";
 import type { Outcome, Phase, Progress, RecoveryResult, Victim } from "./types.js";
 import { PHASES } from "./types.js";
 
@@ -30,12 +31,24 @@ export class RecoveryTracker {
     private readonly hooks: TrackerHooks = {},
   ) {
     view.onWorkloadEvent((_kind, e) => this.evaluateAll(e.atMs));
+    // Volume recovery depends on claims, volumes and consumer pods alike.
+    view.onAnyEvent((e) => this.evaluateVolumes(e.atMs));
+  }
+
+  private evaluateVolumes(atMs: number): void {
+    for (const o of [...this.open]) if (o.victim.kind !== "Pod") this.evaluate(o, atMs);
   }
 
   inFlight(target: string): number {
     let n = 0;
     for (const o of this.open) if (o.victim.target.name === target) n++;
     return n;
+  }
+
+  /** Is a victim with this uid being followed here? */
+  tracks(uid: string): boolean {
+    for (const o of this.open) if (o.victim.uid === uid) return true;
+    return false;
   }
 
   get size(): number {
@@ -79,6 +92,8 @@ export class RecoveryTracker {
   }
 
   private progress(v: Victim): Progress {
+    if (v.kind === "PersistentVolumeClaim") return claimProgress(v, this.view);
+    if (v.kind === "PersistentVolume") return volumeProgress(v, this.view);
     return podProgress(v, this.view.pods(v.target.name), this.view.workload);
   }
 

@@ -16,8 +16,14 @@ export interface Victim {
   readonly owner: WorkloadRef | undefined;
   /** When the API accepted the kill: every phase is measured from here (never summed). */
   readonly killedAtMs: number;
-  /** Uids of the owner's pods before the kill; a replacement is any other. */
+  /** Uids of the owner's pods (for a volume: of its consumers) before the kill; a replacement is any other. */
   readonly knownUids: ReadonlySet<string>;
+  /** Volumes: the workloads that used the claim, all of which must be whole again. */
+  readonly consumerOwners?: readonly WorkloadRef[];
+  /** Volumes: the claims that were bound (a claim victim: itself). */
+  readonly claims?: readonly { readonly namespace: string; readonly name: string }[];
+  /** Volumes: consumer pods were killed, so a new consumer pod must be Ready too. */
+  readonly restartedConsumers?: boolean;
 }
 
 /** What the cluster shows now about one victim's recovery. */

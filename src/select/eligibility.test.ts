@@ -347,8 +347,14 @@ const cases: Case[] = [
     reason: "not_running",
   },
   {
-    name: "phase does not matter for a claim",
+    name: "a claim that is not Bound",
     candidate: pvc("data-0", { phase: "Pending" }),
+    ctx: pvcTarget({}),
+    reason: "not_bound",
+  },
+  {
+    name: "a Bound claim",
+    candidate: pvc("data-0", { phase: "Bound" }),
     ctx: pvcTarget({}),
     reason: undefined,
   },
@@ -432,10 +438,10 @@ const cases: Case[] = [
     reason: "opted_out",
   },
   {
-    name: "an unbound volume is guarded by no namespace",
+    name: "an unbound volume (no claim to measure recovery by)",
     candidate: pv("pv-1", undefined),
     ctx: pvTarget({}),
-    reason: undefined,
+    reason: "not_bound",
   },
 ];
 

@@ -16,6 +16,7 @@ export type ExclusionReason =
   | "opted_out"
   | "self"
   | "not_running"
+  | "not_bound"
   | "too_young"
   | "orphan";
 
@@ -128,6 +129,9 @@ const byName: Rule = (c, { target }) => {
 const byPhase: Rule = (c) =>
   c.kind === "Pod" && c.phase !== "Running" ? "not_running" : undefined;
 
+// Volumes and claims: only Bound ones; an unbound one has no claim whose recovery could be measured.
+const byBound: Rule = (c) => (c.kind !== "Pod" && c.phase !== "Bound" ? "not_bound" : undefined);
+
 // minAge: young objects may still be starting up.
 const byAge: Rule = (c, { target, nowMs }) =>
   nowMs - c.createdAtMs < target.selector.minAgeMs ? "too_young" : undefined;
@@ -151,6 +155,7 @@ const RULES: readonly Rule[] = [
   byLabelsFieldsAnnotations,
   byName,
   byPhase,
+  byBound,
   byAge,
   byOwner,
 ];

@@ -180,7 +180,16 @@ const candidates = (kind: TargetKind): fc.Arbitrary<Candidate[]> =>
         annotations: r.annotations,
         createdAtMs: NOW - r.ageMinutes * MINUTE,
         deleting: r.deleting,
-        phase: volume || r.kind === "PersistentVolumeClaim" ? "Bound" : r.phase,
+        // Volumes: a bound one is Bound; claims are Bound unless the generator says otherwise.
+        phase: volume
+          ? r.bound
+            ? "Bound"
+            : "Available"
+          : r.kind === "PersistentVolumeClaim"
+            ? r.bound
+              ? "Bound"
+              : "Pending"
+            : r.phase,
         // A volume is guarded by its claim's namespace, and by none while unbound.
         guardNamespaces: volume ? (r.bound ? [r.namespace] : []) : [r.namespace],
         owner: r.owner,
@@ -335,6 +344,7 @@ const CHECKS: readonly (readonly [string, (c: Candidate, w: World) => boolean])[
   ],
   ["matches no excludeNames", (c, w) => !w.excludeNames.some(([, m]) => m(c.name))],
   ["is a Running pod", (c) => c.kind !== "Pod" || c.phase === "Running"],
+  ["is a Bound volume or claim", (c) => c.kind === "Pod" || c.phase === "Bound"],
   ["is at least minAge old", (c, w) => NOW - c.createdAtMs >= w.minAgeMs],
   [
     "has an owner unless includeOrphans",

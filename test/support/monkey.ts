@@ -27,13 +27,21 @@ const MONKEY_RULES: k8s.V1PolicyRule[] = [
   },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"] },
   { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+  {
+    apiGroups: [""],
+    resources: ["persistentvolumeclaims", "persistentvolumes"],
+    verbs: ["get", "list", "watch", "delete", "patch"],
+  },
 ];
 
-async function ignoreConflict(p: Promise<unknown>): Promise<void> {
+/** The shared ClusterRole, replaced when an older run left a different version. */
+async function upsertClusterRole(kube: Kube): Promise<void> {
+  const body = { metadata: { name: "e2e-chaos-monkey" }, rules: MONKEY_RULES };
   try {
-    await p;
+    await kube.rbac.createClusterRole({ body });
   } catch (err) {
     if (statusOf(err) !== 409) throw err;
+    await kube.rbac.replaceClusterRole({ name: "e2e-chaos-monkey", body });
   }
 }
 
@@ -49,11 +57,7 @@ export async function monkeyIdentity(
   name = "chaos-monkey",
 ): Promise<Identity> {
   await kube.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
-  await ignoreConflict(
-    kube.rbac.createClusterRole({
-      body: { metadata: { name: "e2e-chaos-monkey" }, rules: MONKEY_RULES },
-    }),
-  );
+  await upsertClusterRole(kube);
   await kube.rbac.createClusterRoleBinding({
     body: {
       metadata: {
