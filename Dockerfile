@@ -1,0 +1,21 @@
+# syntax=docker/dockerfile:1
+# Build: lint, unit-test and bundle the command into one file.
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+# src/deploy/ checks the manifests (it needs kubectl and ../shared, neither of which is in this
+# context) and is run by `npm test` instead; everything else of the unit project runs here.
+RUN npm run lint \
+ && npm run test:unit -- --exclude 'src/deploy/**' \
+ && npm run bundle
+
+# Run: the bundle alone on distroless Node, as the nonroot user (uid 65532). Node is PID 1 and
+# gets SIGTERM itself; the command shuts down gracefully on the first one.
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+COPY --from=build /src/dist/bundle/chaos-monkey.mjs /app/chaos-monkey.mjs
+USER nonroot
+EXPOSE 8080
+ENTRYPOINT ["/nodejs/bin/node", "/app/chaos-monkey.mjs"]
+CMD ["run"]
