@@ -2,6 +2,7 @@
 // resolved to the top-level workload, and whether a workload is whole. Pure functions over the
 // API's JSON.
 import type {
+  V1ObjectMeta,
   V1DaemonSet,
   V1Deployment,
   V1Namespace,
@@ -45,27 +46,31 @@ export function topOwner(pod: V1Pod, lookup: WorkloadLookup): WorkloadRef | unde
   return { kind: ref.kind, namespace, name: ref.name, uid: ref.uid };
 }
 
-const time = (t: Date | string | undefined): number =>
-  t === undefined ? 0 : new Date(t).getTime();
-
+/** The metadata part of a candidate, the same for every kind. */
 // eslint-disable-next-line complexity -- `??` defaults for absent fields, not branching logic
-export function podCandidate(pod: V1Pod, lookup: WorkloadLookup): Candidate {
-  const m = pod.metadata ?? {};
-  const namespace = m.namespace ?? "";
+export function baseOf(m: V1ObjectMeta | undefined) {
   return {
+    namespace: m?.namespace ?? "",
+    name: m?.name ?? "",
+    uid: m?.uid ?? "",
+    labels: m?.labels ?? {},
+    annotations: m?.annotations ?? {},
+    createdAtMs: m?.creationTimestamp === undefined ? 0 : new Date(m.creationTimestamp).getTime(),
+    deleting: m?.deletionTimestamp !== undefined && m.deletionTimestamp !== null,
+  };
+}
+
+export function podCandidate(pod: V1Pod, lookup: WorkloadLookup): Candidate {
+  const m = pod.metadata;
+  const namespace = m?.namespace ?? "";
+  return {
+    ...baseOf(m),
     kind: "Pod",
-    namespace,
-    name: m.name ?? "",
-    uid: m.uid ?? "",
-    labels: m.labels ?? {},
-    annotations: m.annotations ?? {},
-    createdAtMs: time(m.creationTimestamp),
-    deleting: m.deletionTimestamp !== undefined && m.deletionTimestamp !== null,
     phase: pod.status?.phase,
     guardNamespaces: [namespace],
     owner: topOwner(pod, lookup),
     fields: {
-      "metadata.name": m.name,
+      "metadata.name": m?.name,
       "metadata.namespace": namespace,
       "spec.nodeName": pod.spec?.nodeName,
       "spec.serviceAccountName": pod.spec?.serviceAccountName,

@@ -3,7 +3,7 @@
 // it is gone (crash safety, SPEC §7.4). Pure functions over the API's JSON.
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from "@kubernetes/client-node";
 import type { Candidate, WorkloadRef } from "../select/candidate.js";
-import { topOwner } from "./objects.js";
+import { baseOf, topOwner } from "./objects.js";
 import type { WorkloadLookup } from "./objects.js";
 
 /** Annotations written on a volume victim before it is deleted. */
@@ -44,31 +44,21 @@ function consumerOwner(
   return undefined;
 }
 
-const time = (t: Date | string | undefined): number =>
-  t === undefined ? 0 : new Date(t).getTime();
-
 export function claimCandidate(
   pvc: V1PersistentVolumeClaim,
   consumers: readonly V1Pod[],
   lookup: WorkloadLookup,
 ): Candidate {
-  const m = pvc.metadata ?? {};
-  const namespace = m.namespace ?? "";
+  const base = baseOf(pvc.metadata);
   return {
+    ...base,
     kind: "PersistentVolumeClaim",
-    namespace,
-    name: m.name ?? "",
-    uid: m.uid ?? "",
-    labels: m.labels ?? {},
-    annotations: m.annotations ?? {},
-    createdAtMs: time(m.creationTimestamp),
-    deleting: Boolean(m.deletionTimestamp),
     phase: pvc.status?.phase,
-    guardNamespaces: [namespace],
+    guardNamespaces: [base.namespace],
     owner: consumerOwner(consumers, lookup),
     fields: {
-      "metadata.name": m.name,
-      "metadata.namespace": namespace,
+      "metadata.name": base.name,
+      "metadata.namespace": base.namespace,
       "status.phase": pvc.status?.phase,
     },
   };
@@ -79,24 +69,19 @@ export function volumeCandidate(
   consumers: readonly V1Pod[],
   lookup: WorkloadLookup,
 ): Candidate {
-  const m = pv.metadata ?? {};
+  const base = baseOf(pv.metadata);
   const claim = pv.spec?.claimRef;
   return {
+    ...base,
     kind: "PersistentVolume",
     namespace: "",
-    name: m.name ?? "",
-    uid: m.uid ?? "",
-    labels: m.labels ?? {},
-    annotations: m.annotations ?? {},
-    createdAtMs: time(m.creationTimestamp),
-    deleting: Boolean(m.deletionTimestamp),
     phase: pv.status?.phase,
     // A volume is guarded by its claim's namespace: excluding or opting out a namespace
     // protects the volumes its claims use.
     guardNamespaces: claim?.namespace ? [claim.namespace] : [],
     owner: consumerOwner(consumers, lookup),
     fields: {
-      "metadata.name": m.name,
+      "metadata.name": base.name,
       "status.phase": pv.status?.phase,
       "spec.storageClassName": pv.spec?.storageClassName,
     },

@@ -107,6 +107,5 @@ export async function watchUntil<T extends k8s.KubernetesObject = k8s.Kubernetes
   }
 }
 
-export function isPodReady(pod: k8s.V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
-}
+// Readiness exactly as the monkey judges it.
+export { isPodReady } from "../../src/kube/objects.js";
