@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Build: lint, unit-test and bundle the command into one file.
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
@@ -11,11 +10,12 @@ RUN npm run lint \
  && npm run test:unit -- --exclude 'src/deploy/**' \
  && npm run bundle
 
-# Run: the bundle alone on distroless Node, as the nonroot user (uid 65532). Node is PID 1 and
-# gets SIGTERM itself; the command shuts down gracefully on the first one.
+# Run: the bundle alone on distroless Node, as its nonroot user. Node is PID 1 and gets SIGTERM
+# itself; the command shuts down gracefully on the first one.
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 COPY --from=build /src/dist/bundle/chaos-monkey.mjs /app/chaos-monkey.mjs
-USER nonroot
+# Numeric (distroless's nonroot is 65532), so the kubelet can verify runAsNonRoot by itself.
+USER 65532:65532
 EXPOSE 8080
 ENTRYPOINT ["/nodejs/bin/node", "/app/chaos-monkey.mjs"]
 CMD ["run"]

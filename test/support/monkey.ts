@@ -72,6 +72,15 @@ export async function monkeyIdentity(
       subjects: [{ kind: "ServiceAccount", name, namespace }],
     },
   });
+  return tokenIdentity(kube, namespace, name);
+}
+
+/** A kubeconfig file authenticating as ServiceAccount namespace/name (TokenRequest API). */
+export async function tokenIdentity(
+  kube: Kube,
+  namespace: string,
+  name: string,
+): Promise<Identity> {
   const token = await kube.core.createNamespacedServiceAccountToken({
     name,
     namespace,
@@ -150,8 +159,12 @@ export interface Running {
 }
 
 /** Starts `chaos-monkey ARGS`, collecting JSON log lines from stdout and stderr. */
-export function startMonkey(args: string[], env: Record<string, string> = {}): Running {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+export function startMonkey(
+  args: string[],
+  env: Record<string, string> = {},
+  entry = BIN,
+): Running {
+  const proc = spawn(process.execPath, [entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

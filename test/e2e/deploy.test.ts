@@ -1,0 +1,357 @@
+// The deploy manifests on the real control plane (issue 5 acceptance): every overlay renders and
+// applies server-side, its pod template is admitted under Pod Security `restricted`, the monkey
+// running as the overlay's own ServiceAccount works inside its scope and is refused outside it,
+// the CronJob's command line ends in a verdict, and the production bundle serves health and metrics.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import { parse, parseAllDocuments } from "yaml";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Kube } from "../support/kube.js";
+import {
+  connect,
+  createNamespace,
+  deleteNamespace,
+  statusOf,
+  watchUntil,
+} from "../support/kube.js";
+import type { Identity } from "../support/monkey.js";
+import { freePort, runMonkey, startMonkey, tokenIdentity, writeConfig } from "../support/monkey.js";
+import { deployment } from "../support/objects.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const OVERLAYS = ["base", "namespaced", "cluster", "cronjob", "dry-run", "monitoring"] as const;
+const NS = "chaos-monkey"; // the manifests' own namespace
+let kube: Kube;
+let kubeconfig: string;
+
+const dirOf = (o: string) => join(ROOT, "kustomize", o === "base" ? "base" : `overlays/${o}`);
+const kubectl = (...args: string[]) =>
+  execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...args], {
+    encoding: "utf8",
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+const render = (o: string): k8s.KubernetesObject[] =>
+  parseAllDocuments(execFileSync("kubectl", ["kustomize", dirOf(o)], { encoding: "utf8" })).map(
+    (d) => d.toJS() as k8s.KubernetesObject,
+  );
+
+/** Deletes what the previous overlay left that this one does not declare (server-side apply only adds). */
+function resetClusterScoped(): void {
+  kubectl(
+    "delete",
+    "clusterrole,clusterrolebinding",
+    "-l",
+    "app.kubernetes.io/name=chaos-monkey",
+    "--ignore-not-found",
+  );
+}
+
+/** Minimal CRDs for the monitoring overlay's kinds (the Prometheus operator is not installed here). */
+async function monitoringCrds(): Promise<void> {
+  for (const [plural, kind] of [
+    ["servicemonitors", "ServiceMonitor"],
+    ["prometheusrules", "PrometheusRule"],
+  ] as const) {
+    const body = {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: `${plural}.monitoring.coreos.com` },
+      spec: {
+        group: "monitoring.coreos.com",
+        scope: "Namespaced",
+        names: { plural, kind, singular: kind.toLowerCase(), listKind: `${kind}List` },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: "object",
+                // Server-side apply needs spec declared; its content is the real operator's business.
+                properties: {
+                  spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+                },
+              },
+            },
+          },
+        ],
+      },
+    };
+    try {
+      await kube.objects.create(body);
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+      const current = await kube.objects.read(body);
+      await kube.objects.replace({
+        ...body,
+        metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion },
+      });
+    }
+  }
+  kubectl(
+    "wait",
+    "--for=condition=Established",
+    "crd/servicemonitors.monitoring.coreos.com",
+    "crd/prometheusrules.monitoring.coreos.com",
+    "--timeout=30s",
+  );
+}
+
+function podTemplate(objs: k8s.KubernetesObject[]): k8s.V1PodTemplateSpec {
+  const d: k8s.V1Deployment | undefined = objs.find((o) => o.kind === "Deployment");
+  const c = objs.find((o) => o.kind === "CronJob") as k8s.V1CronJob | undefined;
+  const t = d?.spec?.template ?? c?.spec?.jobTemplate.spec?.template;
+  if (!t) throw new Error("no pod template");
+  return t;
+}
+
+/** A server-side dry-run create of the template as a Pod: admission (Pod Security) decides. */
+async function admitted(t: k8s.V1PodTemplateSpec): Promise<number> {
+  try {
+    await kube.core.createNamespacedPod({
+      namespace: NS,
+      dryRun: "All",
+      body: {
+        metadata: { name: "admission-probe", labels: t.metadata?.labels ?? {} },
+        spec: t.spec,
+      },
+    });
+    return 201;
+  } catch (err) {
+    return statusOf(err) ?? 0;
+  }
+}
+
+/** The overlay's config, made to act now on `namespace`: live, no blackout, no minimum age. */
+function configFrom(objs: k8s.KubernetesObject[], namespace: string): string {
+  const cm: k8s.V1ConfigMap | undefined = objs.find((o) => o.kind === "ConfigMap");
+  const config = parse(cm?.data?.["config.yaml"] ?? "") as {
+    dryRun: boolean;
+    safety?: Record<string, unknown>;
+    targets: Record<string, unknown>[];
+  };
+  config.dryRun = false;
+  if (config.safety) delete config.safety.blackout;
+  config.targets = config.targets
+    .filter((t) => t.kind === "Pod")
+    .map((t) => ({
+      ...t,
+      jitter: "0s",
+      selector: { ...(t.selector as object), namespaces: [namespace], minAge: "0s" },
+      recovery: { timeout: "60s" },
+    }));
+  return writeConfig(config);
+}
+
+const refusedAs = async (
+  id: Identity,
+  call: (core: k8s.CoreV1Api) => Promise<unknown>,
+): Promise<number | undefined> => {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(id.kubeconfig);
+  try {
+    await call(kc.makeApiClient(k8s.CoreV1Api));
+    return 200;
+  } catch (err) {
+    return statusOf(err);
+  }
+};
+
+async function targetWorkload(namespace: string): Promise<void> {
+  await kube.apps.createNamespacedDeployment({
+    namespace,
+    body: deployment(namespace, "shop-web", {
+      replicas: 2,
+      labels: { "chaos-monkey.io/target": "true" },
+    }),
+  });
+  await watchUntil<k8s.V1Deployment>(kube, {
+    path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
+    query: { fieldSelector: "metadata.name=shop-web" },
+    until: (_t, d) => (d.status?.readyReplicas ?? 0) >= 2,
+    timeoutMs: 60_000,
+  });
+}
+
+beforeAll(async () => {
+  kubeconfig = inject("kubeconfig");
+  kube = connect(kubeconfig);
+  await monitoringCrds();
+  // The namespaced overlay grants rights in `shop`, an application namespace it expects to exist.
+  try {
+    await kube.core.createNamespace({ body: { metadata: { name: "shop" } } });
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+  }
+});
+
+afterAll(() => {
+  resetClusterScoped();
+  kubectl("delete", "namespace", NS, "shop", "--ignore-not-found", "--wait=false");
+});
+
+describe("kustomize overlays", () => {
+  it.each(OVERLAYS)(
+    "%s renders, applies server-side, and its pod is admitted under Pod Security restricted",
+    async (overlay) => {
+      const objs = render(overlay);
+      resetClusterScoped();
+      kubectl("apply", "--server-side", "--force-conflicts", "-k", dirOf(overlay));
+      const ns = await kube.core.readNamespace({ name: NS });
+      expect(ns.metadata?.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+      const t = podTemplate(objs);
+      expect(await admitted(t)).toBe(201);
+      // Control: the same pod with privilege escalation allowed is refused, so enforcement is real.
+      const loose = structuredClone(t);
+      for (const c of loose.spec?.containers ?? [])
+        c.securityContext = { ...c.securityContext, allowPrivilegeEscalation: true };
+      expect(await admitted(loose)).toBe(403);
+    },
+    120_000,
+  );
+});
+
+describe("RBAC scope, as the overlay's own ServiceAccount", () => {
+  it("namespaced: kills in shop; refused secrets, other namespaces' pods and volumes", async () => {
+    resetClusterScoped();
+    kubectl("apply", "--server-side", "--force-conflicts", "-k", dirOf("namespaced"));
+    await targetWorkload("shop");
+    const id = await tokenIdentity(kube, NS, "chaos-monkey");
+    const r = await runMonkey(
+      [
+        "once",
+        "--config",
+        configFrom(render("namespaced"), "shop"),
+        "--kubeconfig",
+        id.kubeconfig,
+        "--output",
+        "json",
+      ],
+      { POD_NAMESPACE: NS, POD_NAME: "e2e-once" },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const [round] = JSON.parse(r.stdout) as {
+      victims: { namespace: string; result: string; outcome: string }[];
+    }[];
+    expect(round?.victims).toMatchObject([
+      { namespace: "shop", result: "killed", outcome: "recovered" },
+    ]);
+    expect(await refusedAs(id, (c) => c.listNamespacedSecret({ namespace: "shop" }))).toBe(403);
+    expect(await refusedAs(id, (c) => c.listNamespacedSecret({ namespace: NS }))).toBe(403);
+    expect(await refusedAs(id, (c) => c.listNamespacedPod({ namespace: "default" }))).toBe(403);
+    expect(await refusedAs(id, (c) => c.listPodForAllNamespaces())).toBe(403);
+    expect(await refusedAs(id, (c) => c.listPersistentVolume())).toBe(403);
+    expect(
+      await refusedAs(id, (c) => c.listNamespacedPersistentVolumeClaim({ namespace: "shop" })),
+    ).toBe(403);
+  }, 180_000);
+
+  it("cluster: kills pods anywhere and may touch volumes; still refused secrets", async () => {
+    resetClusterScoped();
+    kubectl("apply", "--server-side", "--force-conflicts", "-k", dirOf("cluster"));
+    const ns = await createNamespace(kube, "e2e-deploy-cluster");
+    try {
+      await targetWorkload(ns);
+      const id = await tokenIdentity(kube, NS, "chaos-monkey");
+      const r = await runMonkey(
+        [
+          "once",
+          "--config",
+          configFrom(render("cluster"), ns),
+          "--kubeconfig",
+          id.kubeconfig,
+          "--output",
+          "json",
+        ],
+        { POD_NAMESPACE: NS, POD_NAME: "e2e-once" },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('"outcome": "recovered"');
+      expect(await refusedAs(id, (c) => c.listPersistentVolume())).toBe(200);
+      expect(await refusedAs(id, (c) => c.listNamespacedSecret({ namespace: ns }))).toBe(403);
+      expect(await refusedAs(id, (c) => c.listSecretForAllNamespaces())).toBe(403);
+    } finally {
+      await deleteNamespace(kube, ns);
+    }
+  }, 180_000);
+
+  it("cronjob: the CronJob's own command line, run as a process, exits 0 after recovery", async () => {
+    resetClusterScoped();
+    kubectl("apply", "--server-side", "--force-conflicts", "-k", dirOf("cronjob"));
+    const objs = render("cronjob");
+    const cron = objs.find((o) => o.kind === "CronJob") as k8s.V1CronJob;
+    expect(cron.spec?.concurrencyPolicy).toBe("Forbid");
+    const container = cron.spec?.jobTemplate.spec?.template.spec?.containers[0];
+    const args = [...(container?.args ?? [])];
+    expect(args[0]).toBe("once");
+    const ns = await createNamespace(kube, "e2e-deploy-cron");
+    try {
+      await targetWorkload(ns);
+      const id = await tokenIdentity(kube, NS, "chaos-monkey");
+      // The mounted config path becomes a local file; the in-cluster identity a token kubeconfig.
+      const i = args.indexOf("--config");
+      args[i + 1] = configFrom(objs, ns);
+      const r = await runMonkey([...args, "--kubeconfig", id.kubeconfig], {
+        POD_NAMESPACE: NS,
+        POD_NAME: "e2e-cron",
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/killed .* recovered\s*$/m);
+    } finally {
+      await deleteNamespace(kube, ns);
+    }
+  }, 180_000);
+});
+
+describe("the production bundle", () => {
+  it("starts alone (no node_modules), serves /healthz, /readyz and /metrics, and stops on SIGTERM", async () => {
+    execFileSync("npm", ["run", "--silent", "bundle"], { cwd: ROOT, stdio: "inherit" });
+    const dir = mkdtempSync(join(tmpdir(), "kcm-bundle-"));
+    const bundle = join(dir, "chaos-monkey.mjs");
+    copyFileSync(join(ROOT, "dist/bundle/chaos-monkey.mjs"), bundle);
+    resetClusterScoped();
+    kubectl("apply", "--server-side", "--force-conflicts", "-k", dirOf("base"));
+    const id = await tokenIdentity(kube, NS, "chaos-monkey");
+    const port = await freePort();
+    const started = performance.now();
+    const m = startMonkey(
+      [
+        "run",
+        "--config",
+        join(ROOT, "kustomize/base/config.yaml"),
+        "--kubeconfig",
+        id.kubeconfig,
+        "--listen",
+        `127.0.0.1:${port}`,
+      ],
+      { POD_NAMESPACE: NS },
+      bundle,
+    );
+    try {
+      let ready = 0;
+      while (ready !== 200 && performance.now() - started < 30_000) {
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (ready !== 200) await new Promise((r) => setTimeout(r, 20));
+      }
+      const startup = performance.now() - started;
+      expect(ready).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/chaos_monkey_build_info\{version="[^"]+"\} 1/);
+      expect(metrics).toContain("process_resident_memory_bytes");
+      console.info(
+        `bundle: ${(statSync(bundle).size / 1024 / 1024).toFixed(2)} MiB; start to /readyz 200: ${startup.toFixed(0)} ms`,
+      );
+    } finally {
+      m.proc.kill("SIGTERM");
+      expect(await m.exited).toBe(0);
+    }
+  }, 120_000);
+});
