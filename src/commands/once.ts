@@ -64,7 +64,8 @@ export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<
     metrics,
     self: cluster.self,
     identity: cluster.identity,
-    isLeader: () => leader?.isLeader() ?? true,
+    // Live: only with the Lease acquired above. Dry-run: no Lease, nothing written.
+    isLeader: (c) => c.dryRun || (leader?.isLeader() ?? false),
     rng: seedrandom(),
   });
   try {

@@ -6,6 +6,7 @@ import { systemClock } from "../clock.js";
 import { watchConfigFile } from "../config/reload.js";
 import type { Config } from "../config/types.js";
 import { Monkey } from "../engine/monkey.js";
+import { Leadership } from "../kube/leadership.js";
 import { Scheduler } from "../engine/scheduler.js";
 import { startHttpServer } from "../observe/http.js";
 import { createMetrics } from "../observe/metrics.js";
@@ -32,19 +33,20 @@ export async function runCommand(
   const clock = systemClock;
   const metrics = createMetrics({ version: VERSION, collectDefault: true });
   const jitter = seedrandom();
-  // Without a Lease (dry-run) every replica just reports.
-  const leader = makeLeader({ cluster, dryRun: config.dryRun, clock, log }, (l) => {
+  // Only --dry-run rules out a Lease for the process's life; otherwise the election follows the
+  // loaded config (a reload may turn a dry-run config live).
+  const elector = makeLeader({ cluster, dryRun: Boolean(opts.dryRun), clock, log }, (l) => {
     metrics.setLeader(l);
     // A new leader finishes what a crashed one left Terminating (SPEC §7.4).
     if (l) void monkey.finishInterrupted();
   });
-  metrics.setLeader(leader === undefined);
+  const leadership = new Leadership(elector, stop);
   const monkey = new Monkey({
     ...cluster,
     clock,
     log,
     metrics,
-    isLeader: () => leader?.isLeader() ?? true,
+    isLeader: (c) => leadership.mayAct(c),
     rng: jitter,
   });
   const scheduler = new Scheduler({
@@ -74,7 +76,6 @@ export async function runCommand(
     },
     "starting",
   );
-  const leading = leader?.run(stop);
   const reloader = watchConfigFile(opts.config, readConfigText(opts.config), {
     onConfig: async (next) => applyConfig(opts.dryRun ? withDryRun(next) : next),
     onInvalid: (errors) => {
@@ -85,6 +86,9 @@ export async function runCommand(
   const applyConfig = async (next: Config) => {
     const before = new Set(monkey.config?.targets.map((t) => t.name));
     await monkey.load(next, stop);
+    leadership.follow(next);
+    // Dry-run replicas all act (writing nothing), so each reports itself as leading.
+    metrics.setLeader(leadership.mayAct(next));
     await scheduler.setConfig(next);
     for (const name of before)
       if (!next.targets.some((t) => t.name === name)) metrics.forgetTarget(name);
@@ -106,7 +110,7 @@ export async function runCommand(
     reloader.close();
     await scheduler.stop();
     await monkey.stop();
-    await leading;
+    await leadership.close();
     await http.close();
     log.info("stopped");
   }

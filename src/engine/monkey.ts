@@ -30,7 +30,7 @@ export interface MonkeyDeps {
   readonly self: Self;
   /** Reported as the Events' reportingInstance and the Lease holder. */
   readonly identity: string;
-  readonly isLeader: () => boolean;
+  readonly isLeader: (config: Config) => boolean;
   /** Backoff jitter of the watch caches (not a round's seeded generator). */
   readonly rng: () => number;
 }
@@ -91,7 +91,7 @@ export class Monkey {
    */
   async finishInterrupted(): Promise<void> {
     const gen = this.current;
-    if (!gen || gen.config.dryRun || !this.deps.isLeader()) return;
+    if (!gen || gen.config.dryRun || !this.deps.isLeader(gen.config)) return;
     await this.finisher.sweep(() => gen.view.volumeObjects());
   }
 

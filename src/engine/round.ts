@@ -33,7 +33,8 @@ export interface RoundDeps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly self: Self;
-  readonly isLeader: () => boolean;
+  /** May this replica act on this config now (the Lease, unless the config is dry-run)? */
+  readonly isLeader: (config: Config) => boolean;
 }
 
 export interface RoundRequest {
@@ -109,7 +110,7 @@ export async function runRound(req: RoundRequest, deps: RoundDeps): Promise<Roun
   };
   deps.metrics.setLastRound(target.name, req.tickMs / 1000);
   const skip = gate(req, {
-    leader: deps.isLeader(),
+    leader: deps.isLeader(req.config),
     inFlight: deps.tracker.inFlight(target.name),
     synced: deps.view.synced,
   });

@@ -208,4 +208,38 @@ describe("run", () => {
       expect(await m.exited).toBe(0);
     }
   }, 120_000);
+
+  it("two replicas started in dry-run and reloaded live: one takes the Lease, no tick kills twice", async () => {
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment(ns, "flip", { replicas: 3 }),
+    });
+    await rolledOut("flip", 3);
+    const config = configFor("flip", "@every 2s");
+    const dry = readFileSync(config, "utf8").replace("dryRun: false", "dryRun: true");
+    writeFileSync(config, dry);
+    const a = startMonkey(await runArgs(config));
+    const b = startMonkey(await runArgs(config));
+    try {
+      // Dry-run: both act (writing nothing), neither holds a Lease.
+      for (const m of [a, b]) await m.waitForLog((l) => l.msg === "would kill (dry run)", 30_000);
+      expect([...a.logs, ...b.logs].some((l) => l.msg === "became leader")).toBe(false);
+      writeFileSync(config, dry.replace("dryRun: true", "dryRun: false"));
+      const leader = await Promise.race(
+        [a, b].map(async (m) => (await m.waitForLog((l) => l.msg === "became leader", 30_000), m)),
+      );
+      await leader.waitForLog((l) => l.msg === "kill accepted", 30_000);
+      await new Promise((r) => setTimeout(r, 6000)); // a few more ticks
+      const other = leader === a ? b : a;
+      expect(other.logs.some((l) => l.msg === "kill accepted")).toBe(false);
+      const kills = [...a.logs, ...b.logs]
+        .filter((l) => l.msg === "kill accepted")
+        .map((l) => String(l.round));
+      expect(new Set(kills).size).toBe(kills.length);
+    } finally {
+      for (const m of [a, b]) m.proc.kill("SIGTERM");
+      expect(await a.exited).toBe(0);
+      expect(await b.exited).toBe(0);
+    }
+  }, 120_000);
 });

@@ -1,0 +1,45 @@
+// Which replica may act, as the loaded config changes (SPEC §4 and §7.2, §7.5). A live config acts
+// only as the holder of the Lease; a dry-run config writes nothing, not even the Lease, so every
+// replica reports. A hot reload can switch between the two, so the election follows the config
+// instead of being decided once at start.
+import type { Config } from "../config/types.js";
+import type { LeaderElector } from "./leader.js";
+
+export class Leadership {
+  private loop: { abort: AbortController; done: Promise<void> } | undefined;
+
+  /** `elector` is undefined when --dry-run forces every config to dry-run for the process's life. */
+  constructor(
+    private readonly elector: LeaderElector | undefined,
+    private readonly stop: AbortSignal,
+  ) {}
+
+  /** Starts electing when a live config is loaded; releases the Lease when a dry-run one is. */
+  follow(config: Config): void {
+    if (!this.elector) return;
+    if (!config.dryRun && !this.loop) {
+      const abort = new AbortController();
+      this.stop.addEventListener("abort", () => abort.abort(), { once: true });
+      this.loop = { abort, done: this.elector.run(abort.signal) };
+    } else if (config.dryRun && this.loop) {
+      this.loop.abort.abort();
+      this.loop = undefined;
+    }
+  }
+
+  /**
+   * May this replica act on `config` now? Judged from the config the round itself runs with, so
+   * no moment of a reload lets a live config act without the Lease.
+   */
+  mayAct(config: Config): boolean {
+    return config.dryRun || (this.elector?.isLeader() ?? false);
+  }
+
+  /** Stops electing and hands the Lease over. */
+  async close(): Promise<void> {
+    const loop = this.loop;
+    this.loop = undefined;
+    loop?.abort.abort();
+    await loop?.done;
+  }
+}
