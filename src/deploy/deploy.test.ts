@@ -451,8 +451,12 @@ describe("kustomize", () => {
     const used = rules[0]!.spec.groups.flatMap((g) =>
       g.rules.flatMap((r) => r.expr.match(/chaos_monkey_\w+/g) ?? []),
     );
-    const exported = (await createMetrics({ version: "test" }).registry.getMetricsAsJSON()).map(
-      (m) => m.name,
+    // A histogram is read as its _bucket, _sum and _count series.
+    const exported = (await createMetrics({ version: "test" }).registry.getMetricsAsJSON()).flatMap(
+      (m) =>
+        (String(m.type) === "histogram" ? ["_bucket", "_sum", "_count"] : [""]).map(
+          (s) => m.name + s,
+        ),
     );
     expect(used.length).toBeGreaterThan(0);
     for (const name of used) expect(exported, name).toContain(name);

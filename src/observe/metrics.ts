@@ -66,10 +66,24 @@ export interface MetricsOptions {
 
 const P = "chaos_monkey_";
 
+/**
+ * prom-client's gauges that `promtool check metrics` rejects ("non-counter metrics should not
+ * have _total suffix"). Each is the sum of a default metric that stays (nodejs_active_handles by
+ * type, and so on), so dropping them loses nothing.
+ */
+const MISNAMED_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+] as const;
+
 export function createMetrics(opts: MetricsOptions): Metrics {
   const registry = opts.registry ?? new Registry();
   const registers = [registry];
-  if (opts.collectDefault === true) collectDefaultMetrics({ register: registry });
+  if (opts.collectDefault === true) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  }
 
   const rounds = new Counter({
     name: `${P}rounds_total`,

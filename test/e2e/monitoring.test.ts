@@ -1,0 +1,305 @@
+// The dashboard and alert rules against a real Prometheus (issue 6): Prometheus on loopback
+// scrapes the monkey while it runs rounds on the local control plane; then every PromQL
+// expression of the dashboard and the rules is evaluated through Prometheus's HTTP API.
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type * as k8s from "@kubernetes/client-node";
+import { parse } from "yaml";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Kube } from "../support/kube.js";
+import { connect, createNamespace, deleteNamespace, watchUntil } from "../support/kube.js";
+import type { Identity, Running } from "../support/monkey.js";
+import {
+  deleteIdentityBindings,
+  freePort,
+  monkeyIdentity,
+  startMonkey,
+  writeConfig,
+} from "../support/monkey.js";
+import { deployment, pdb } from "../support/objects.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const DASHBOARD = JSON.parse(
+  readFileSync(join(ROOT, "config/grafana/recovery-dashboard.json"), "utf8"),
+) as Dashboard;
+const RULES = parse(readFileSync(join(ROOT, "config/prometheus/rules.yaml"), "utf8")) as {
+  groups: { rules: Rule[] }[];
+};
+
+interface Dashboard {
+  panels: { title: string; targets?: { expr?: string }[] }[];
+  annotations?: { list: { name: string; expr?: string }[] };
+}
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+}
+
+let kube: Kube;
+let ns: string;
+let selfNs: string;
+let id: Identity;
+let monkey: Running;
+let prometheus: ChildProcess;
+let prom: string; // base URL
+let config: string;
+let runStartedAt = 0;
+
+async function rolledOut(name: string, replicas: number): Promise<void> {
+  await watchUntil<k8s.V1Deployment>(kube, {
+    path: `/apis/apps/v1/namespaces/${ns}/deployments`,
+    query: { fieldSelector: `metadata.name=${name}` },
+    until: (_t, d) => (d.status?.readyReplicas ?? 0) >= replicas,
+    timeoutMs: 60_000,
+  });
+}
+
+interface PromResult {
+  status: string;
+  error?: string;
+  data: { resultType: string; result: unknown[] };
+}
+async function query(q: string): Promise<PromResult> {
+  const res = await fetch(`${prom}/api/v1/query?${new URLSearchParams({ query: q }).toString()}`);
+  return (await res.json()) as PromResult;
+}
+
+/** Grafana's variables, as a user looking at every target would have them. */
+const substitute = (expr: string) =>
+  expr
+    .replace(/\$phase/g, "recovered")
+    .replace(/\$target/g, ".*")
+    .replace(/\$namespace/g, ".*")
+    .replace(/\$window/g, "15m")
+    .replace(/\$__rate_interval/g, "1m")
+    .replace(/\$__interval/g, "15s")
+    .replace(/\$__range/g, "15m");
+
+/**
+ * Selectors that may rightly have no data in this run, each with why. Their metric must still
+ * exist (so a typo in the name cannot hide here) and the label value is one SPEC §5 lists.
+ */
+const MAY_BE_EMPTY: Record<string, { why: string; exists: string }> = {
+  "chaos_monkey:recovery_objective_seconds:override": {
+    why: "the per-target objective override is a series the user adds (rules.yaml header); absent means the default",
+    exists: "chaos_monkey:recovery_objective_seconds",
+  },
+  'chaos_monkey_rounds_total{outcome="failed"}': {
+    why: "a round fails only on an unexpected error, which this run cannot provoke; 'failed' is a SPEC §5 outcome",
+    exists: "chaos_monkey_rounds_total",
+  },
+};
+
+/** Every series selector an expression reads: metric name plus its label matchers, if any. */
+function selectors(expr: string): string[] {
+  const out = new Set<string>();
+  for (const m of expr.matchAll(/(?<![\w:])((?:chaos_monkey[\w:]*)|up)\s*(\{[^}]*\})?(?!\s*\()/g))
+    out.add(`${m[1]}${m[2] ?? ""}`);
+  return [...out];
+}
+
+beforeAll(async () => {
+  kube = connect(inject("kubeconfig"));
+  ns = await createNamespace(kube, "e2e-mon");
+  selfNs = await createNamespace(kube, "e2e-mon-self");
+  id = await monkeyIdentity(kube, selfNs);
+  await kube.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: deployment(ns, "web", { replicas: 3 }),
+  });
+  // Replacements slower than the recovery timeout: timeouts for the alert and the outcome panel.
+  await kube.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: deployment(ns, "slow", {
+      replicas: 1,
+      annotations: { "kwok.chaos-monkey.io/ready-delay": "6s" },
+    }),
+  });
+  // Two budgets over one pod: the Eviction API answers 500, a real failed kill for the errors panel.
+  await kube.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: deployment(ns, "twice", { replicas: 2 }),
+  });
+  await kube.policy.createNamespacedPodDisruptionBudget({
+    namespace: ns,
+    body: pdb(ns, "twice-a", "twice", 1),
+  });
+  await kube.policy.createNamespacedPodDisruptionBudget({
+    namespace: ns,
+    body: pdb(ns, "twice-b", "twice", 1),
+  });
+  await rolledOut("web", 3);
+  await rolledOut("slow", 1);
+  await rolledOut("twice", 2);
+  const target = (name: string, schedule: string, timeout: string) => ({
+    name,
+    kind: "Pod",
+    schedule,
+    selector: { namespaces: [ns], labelSelector: `app=${name}` },
+    recovery: { timeout },
+  });
+  config = writeConfig({
+    apiVersion: "chaos-monkey.io/v1",
+    kind: "ChaosMonkeyConfig",
+    dryRun: false,
+    targets: [
+      target("web", "@every 3s", "30s"),
+      target("slow", "@every 4s", "2s"),
+      target("twice", "@every 5s", "30s"),
+    ],
+  });
+  const port = await freePort();
+  monkey = startMonkey([
+    "run",
+    "--config",
+    config,
+    "--kubeconfig",
+    id.kubeconfig,
+    "--namespace",
+    selfNs,
+    "--listen",
+    `127.0.0.1:${port}`,
+  ]);
+  const promPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "kcm-prom-"));
+  writeFileSync(
+    join(dir, "prometheus.yml"),
+    JSON.stringify({
+      global: { scrape_interval: "1s", evaluation_interval: "1s" },
+      rule_files: [join(ROOT, "config/prometheus/rules.yaml")],
+      scrape_configs: [
+        { job_name: "chaos-monkey", static_configs: [{ targets: [`127.0.0.1:${port}`] }] },
+      ],
+    }),
+  );
+  runStartedAt = Date.now();
+  prometheus = spawn(
+    "prometheus",
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ],
+    { stdio: "ignore" },
+  );
+  prom = `http://127.0.0.1:${promPort}`;
+  // Rounds, recoveries, a timeout, a failed kill, then a rejected and an accepted reload.
+  await monkey.waitForLog((l) => l.msg === "recovery ended" && l.outcome === "timeout", 60_000);
+  await monkey.waitForLog((l) => l.msg === "kill failed", 60_000);
+  await monkey.waitForLog((l) => l.msg === "recovery ended" && l.outcome === "recovered", 60_000);
+  const good = readFileSync(config, "utf8");
+  writeFileSync(
+    config,
+    good.replace("kind: ChaosMonkeyConfig", "kind: ChaosMonkeyConfig\nbogus: 1"),
+  );
+  await monkey.waitForLog((l) => l.msg.startsWith("config reload rejected"), 15_000);
+  writeFileSync(config, good.replace('"@every 3s"', '"@every 4s"'));
+  await monkey.waitForLog(
+    (l) =>
+      l.msg === "config loaded" && monkey.logs.filter((x) => x.msg === "config loaded").length >= 2,
+    15_000,
+  );
+  // Let Prometheus scrape the latest state and evaluate the rules a few times.
+  await new Promise((r) => setTimeout(r, 5000));
+}, 240_000);
+
+afterAll(async () => {
+  prometheus?.kill("SIGTERM");
+  if (monkey && monkey.proc.exitCode === null) {
+    monkey.proc.kill("SIGTERM");
+    await monkey.exited;
+  }
+  await deleteNamespace(kube, ns);
+  await deleteNamespace(kube, selfNs);
+  await deleteIdentityBindings(kube, selfNs);
+});
+
+const panelQueries = (): [string, string][] => [
+  ...DASHBOARD.panels.flatMap((p) =>
+    (p.targets ?? []).flatMap((t) =>
+      t.expr ? [[`panel "${p.title}"`, t.expr] as [string, string]] : [],
+    ),
+  ),
+  ...(DASHBOARD.annotations?.list ?? []).flatMap((a) =>
+    a.expr ? [[`annotation "${a.name}"`, a.expr] as [string, string]] : [],
+  ),
+];
+
+describe("the Grafana dashboard on real data", () => {
+  it.each(panelQueries())("%s returns data", async (_what, expr) => {
+    const r = await query(substitute(expr));
+    expect(r.status, r.error).toBe("success");
+    expect(r.data.result.length, substitute(expr)).toBeGreaterThan(0);
+  });
+});
+
+describe("the alert and recording rules on real data", () => {
+  const rules = RULES.groups.flatMap((g) => g.rules);
+
+  it("load into Prometheus, and every rule evaluates without error", async () => {
+    const res = (await (await fetch(`${prom}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+    };
+    const loaded = res.data.groups.flatMap((g) => g.rules);
+    expect(loaded.map((r) => r.name).sort()).toEqual(rules.map((r) => r.alert ?? r.record).sort());
+    for (const r of loaded) expect(r.health, `${r.name}: ${r.lastError ?? ""}`).toBe("ok");
+  });
+
+  it.each(rules.map((r) => [r.alert ?? r.record ?? "?", r.expr] as [string, string]))(
+    "%s reads only series that exist",
+    async (_name, expr) => {
+      expect(selectors(expr).length).toBeGreaterThan(0);
+      for (const s of selectors(expr)) {
+        const allowed = MAY_BE_EMPTY[s.replace(/\s+/g, "")];
+        const r = await query(allowed ? allowed.exists : s);
+        expect(r.status, r.error).toBe("success");
+        expect(r.data.result.length, `${s} has no data`).toBeGreaterThan(0);
+      }
+    },
+  );
+
+  it.each(rules.filter((r) => r.record).map((r) => [r.record ?? "", r.expr] as [string, string]))(
+    "recording rule %s has data",
+    async (name) => {
+      const r = await query(name);
+      expect(r.data.result.length).toBeGreaterThan(0);
+    },
+  );
+
+  it("fires (or holds pending) the alerts this run provoked: timeouts and a failed reload", async () => {
+    const res = (await (await fetch(`${prom}/api/v1/alerts`)).json()) as {
+      data: { alerts: { labels: { alertname: string }; state: string }[] };
+    };
+    const active = new Set(res.data.alerts.map((a) => a.labels.alertname));
+    expect(active).toContain("ChaosMonkeyRecoveryTimeouts");
+    expect(active).toContain("ChaosMonkeyConfigReloadFailing");
+    expect(active).not.toContain("ChaosMonkeyDown");
+  });
+});
+
+describe("the README's recovery charts", () => {
+  it("render to PNG from this same Prometheus data", async () => {
+    // KCM_CHARTS_OUT=docs/charts KCM_CHARTS_SECONDS=150 renders the README's charts from a longer run.
+    const extra = Number(process.env.KCM_CHARTS_SECONDS ?? 0);
+    if (extra > 0) await new Promise((r) => setTimeout(r, extra * 1000));
+    const out = process.env.KCM_CHARTS_OUT ?? mkdtempSync(join(tmpdir(), "kcm-charts-"));
+    const script = join(ROOT, "scripts/render-charts.ts");
+    const tsx = join(ROOT, "node_modules/.bin/tsx");
+    const start = String(Math.floor(runStartedAt / 1000) - 5);
+    const r = spawnSync(
+      tsx,
+      [script, "--prometheus", prom, "--out", out, "--start", start, "--window", "30s"],
+      { encoding: "utf8" },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    for (const file of ["recovery-quantiles.png", "kills-and-recoveries.png"]) {
+      const png = readFileSync(join(out, file));
+      expect(png.subarray(1, 4).toString()).toBe("PNG");
+      expect(png.length).toBeGreaterThan(10_000);
+    }
+  }, 600_000);
+});
