@@ -120,12 +120,20 @@ describe("local control plane", () => {
     const still = await kube.core.readNamespacedPersistentVolumeClaim({ name, namespace: ns });
     expect(still.metadata?.uid).toBe(terminating.metadata?.uid);
     expect(still.metadata?.finalizers).toContain("kubernetes.io/pvc-protection");
+    // Strip only once the watch has shown the claim: a deletion before the watch connects
+    // would otherwise never be seen (this raced on a loaded CI machine).
+    let watching!: () => void;
+    const connected = new Promise<void>((r) => (watching = r));
     const gone = watchUntil(kube, {
       path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
       query: { fieldSelector: `metadata.name=${name}` },
-      until: (type, o) => type === "DELETED" && o.metadata?.uid === still.metadata?.uid,
+      until: (type, o) => {
+        watching();
+        return type === "DELETED" && o.metadata?.uid === still.metadata?.uid;
+      },
       timeoutMs: 15_000,
     });
+    await connected;
     await stripPvcProtection(name);
     await gone;
   });

@@ -395,4 +395,61 @@ describe("pod chaos", () => {
     expect(summary?.victims[0]?.outcome).toBe("timeout");
     expect(summary?.victims[0]?.phases.recovered).toBeUndefined();
   }, 120_000);
+
+  it("reproduces a round from its seed: plan --seed names the victim that once --seed kills", async () => {
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment(ns, "seeded", { replicas: 5 }),
+    });
+    await rolledOut("seeded", 5);
+    const cfg = configOf([
+      {
+        name: "seeded",
+        kind: "Pod",
+        schedule: "@hourly",
+        selector: { namespaces: [ns], labelSelector: "app=seeded" },
+        recovery: { timeout: "30s" },
+      },
+    ]);
+    // Different seeds against one unchanged cluster state pick different victims.
+    const planned = async (seed: string) => {
+      const plan = await runMonkey([
+        "plan",
+        "--config",
+        cfg,
+        ...common(),
+        "--seed",
+        seed,
+        "--count",
+        "1",
+      ]);
+      expect(plan.code, plan.stderr).toBe(0);
+      return new RegExp(`victims with seed "${seed}": (\\S+)`).exec(plan.stdout)?.[1];
+    };
+    const choices = await Promise.all(["s1", "s2", "s3", "s4", "s5", "s6"].map(planned));
+    expect(new Set(choices).size).toBeGreaterThan(1);
+    for (const seed of ["alpha", "bravo"]) {
+      const victim = await planned(seed);
+      expect(victim).toBeDefined();
+      const once = await runMonkey([
+        "once",
+        "--config",
+        cfg,
+        ...common(),
+        "--seed",
+        seed,
+        "--output",
+        "json",
+      ]);
+      expect(once.code, once.stderr).toBe(0);
+      const [round] = JSON.parse(once.stdout) as {
+        seed: string;
+        victims: { namespace: string; name: string }[];
+      }[];
+      expect(round?.seed).toBe(seed);
+      expect(round?.victims.map((v) => `${v.namespace}/${v.name}`)).toEqual([victim]);
+      // The next seed plans against the cluster as it is now (the victim was replaced).
+      await rolledOut("seeded", 5);
+    }
+  }, 180_000);
 });
