@@ -14,8 +14,8 @@ import {
   connect,
   createNamespace,
   deleteNamespace,
+  deploymentReady,
   statusOf,
-  watchUntil,
 } from "../support/kube.js";
 import type { Identity } from "../support/monkey.js";
 import { freePort, runMonkey, startMonkey, tokenIdentity, writeConfig } from "../support/monkey.js";
@@ -169,12 +169,7 @@ async function targetWorkload(namespace: string): Promise<void> {
       labels: { "chaos-monkey.io/target": "true" },
     }),
   });
-  await watchUntil<k8s.V1Deployment>(kube, {
-    path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
-    query: { fieldSelector: "metadata.name=shop-web" },
-    until: (_t, d) => (d.status?.readyReplicas ?? 0) >= 2,
-    timeoutMs: 60_000,
-  });
+  await deploymentReady(kube, namespace, "shop-web", 2);
 }
 
 beforeAll(async () => {

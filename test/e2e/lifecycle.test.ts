@@ -1,10 +1,9 @@
 // The long-running process on the real control plane: graceful SIGTERM in the middle of a
 // recovery, and two replicas sharing one Lease.
 import { readFileSync, writeFileSync } from "node:fs";
-import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Kube } from "../support/kube.js";
-import { connect, createNamespace, deleteNamespace, watchUntil } from "../support/kube.js";
+import { connect, createNamespace, deleteNamespace, deploymentReady } from "../support/kube.js";
 import type { Identity, LogLine } from "../support/monkey.js";
 import {
   deleteIdentityBindings,
@@ -35,14 +34,7 @@ afterAll(async () => {
   await deleteIdentityBindings(kube, selfNs);
 });
 
-async function rolledOut(name: string, replicas: number): Promise<void> {
-  await watchUntil<k8s.V1Deployment>(kube, {
-    path: `/apis/apps/v1/namespaces/${ns}/deployments`,
-    query: { fieldSelector: `metadata.name=${name}` },
-    until: (_t, d) => (d.status?.readyReplicas ?? 0) >= replicas,
-    timeoutMs: 60_000,
-  });
-}
+const rolledOut = (name: string, replicas: number) => deploymentReady(kube, ns, name, replicas);
 
 const configFor = (app: string, schedule: string) =>
   writeConfig({

@@ -6,11 +6,10 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type * as k8s from "@kubernetes/client-node";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Kube } from "../support/kube.js";
-import { connect, createNamespace, deleteNamespace, watchUntil } from "../support/kube.js";
+import { connect, createNamespace, deleteNamespace, deploymentReady } from "../support/kube.js";
 import type { Identity, Running } from "../support/monkey.js";
 import {
   deleteIdentityBindings,
@@ -49,14 +48,7 @@ let prom: string; // base URL
 let config: string;
 let runStartedAt = 0;
 
-async function rolledOut(name: string, replicas: number): Promise<void> {
-  await watchUntil<k8s.V1Deployment>(kube, {
-    path: `/apis/apps/v1/namespaces/${ns}/deployments`,
-    query: { fieldSelector: `metadata.name=${name}` },
-    until: (_t, d) => (d.status?.readyReplicas ?? 0) >= replicas,
-    timeoutMs: 60_000,
-  });
-}
+const rolledOut = (name: string, replicas: number) => deploymentReady(kube, ns, name, replicas);
 
 interface PromResult {
   status: string;

@@ -5,7 +5,13 @@ import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Kube } from "../support/kube.js";
-import { connect, createNamespace, deleteNamespace, watchUntil } from "../support/kube.js";
+import {
+  connect,
+  createNamespace,
+  deleteNamespace,
+  deploymentReady,
+  watchUntil,
+} from "../support/kube.js";
 import type { Identity, LogLine } from "../support/monkey.js";
 import {
   deleteIdentityBindings,
@@ -49,14 +55,8 @@ const configOf = (targets: unknown[], extra: Record<string, unknown> = {}) =>
 
 const common = () => ["--kubeconfig", id.kubeconfig, "--namespace", selfNs];
 
-async function rolledOut(name: string, replicas: number, namespace = ns): Promise<void> {
-  await watchUntil<k8s.V1Deployment>(kube, {
-    path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
-    query: { fieldSelector: `metadata.name=${name}` },
-    until: (_t, d) => (d.status?.readyReplicas ?? 0) >= replicas,
-    timeoutMs: 60_000,
-  });
-}
+const rolledOut = (name: string, replicas: number, namespace = ns) =>
+  deploymentReady(kube, namespace, name, replicas);
 
 async function uids(namespace: string): Promise<Set<string>> {
   const list = await kube.core.listNamespacedPod({ namespace });

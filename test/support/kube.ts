@@ -109,3 +109,18 @@ export async function watchUntil<T extends k8s.KubernetesObject = k8s.Kubernetes
 
 // Readiness exactly as the monkey judges it.
 export { isPodReady } from "../../src/kube/objects.js";
+
+/** Waits until Deployment namespace/name reports at least `replicas` ready replicas. */
+export async function deploymentReady(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  replicas: number,
+): Promise<void> {
+  await watchUntil<k8s.V1Deployment>(kube, {
+    path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
+    query: { fieldSelector: `metadata.name=${name}` },
+    until: (_t, d) => (d.status?.readyReplicas ?? 0) >= replicas,
+    timeoutMs: 60_000,
+  });
+}
