@@ -30,13 +30,11 @@ export class RecoveryTracker {
     private readonly clock: Clock,
     private readonly hooks: TrackerHooks = {},
   ) {
-    view.onWorkloadEvent((_kind, e) => this.evaluateAll(e.atMs));
-    // Volume recovery depends on claims, volumes and consumer pods alike.
-    view.onAnyEvent((e) => this.evaluateVolumes(e.atMs));
-  }
-
-  private evaluateVolumes(atMs: number): void {
-    for (const o of [...this.open]) if (o.victim.kind !== "Pod") this.evaluate(o, atMs);
+    // Each event re-evaluates only the victims it can concern: a pod victim's workload events,
+    // and every event for volume victims (claims, volumes, consumers and workloads alike; the
+    // workload caches are among them, so volume victims are not evaluated twice).
+    view.onWorkloadEvent((_kind, e) => this.evaluateWhere(e.atMs, (v) => v.kind === "Pod"));
+    view.onAnyEvent((e) => this.evaluateWhere(e.atMs, (v) => v.kind !== "Pod"));
   }
 
   inFlight(target: string): number {
@@ -83,12 +81,13 @@ export class RecoveryTracker {
   private subscribe(target: string): void {
     if (this.subscribed.has(target)) return;
     this.subscribed.add(target);
-    this.view.onPodEvent(target, (e: InformerEvent<unknown>) => this.evaluateAll(e.atMs, target));
+    this.view.onPodEvent(target, (e: InformerEvent<unknown>) =>
+      this.evaluateWhere(e.atMs, (v) => v.kind === "Pod" && v.target.name === target),
+    );
   }
 
-  private evaluateAll(atMs: number, target?: string): void {
-    for (const o of [...this.open])
-      if (target === undefined || o.victim.target.name === target) this.evaluate(o, atMs);
+  private evaluateWhere(atMs: number, concerns: (v: Victim) => boolean): void {
+    for (const o of [...this.open]) if (concerns(o.victim)) this.evaluate(o, atMs);
   }
 
   private progress(v: Victim): Progress {

@@ -6,6 +6,7 @@ import type { Kube } from "../support/kube.js";
 import { connect, createNamespace, deleteNamespace, deploymentReady } from "../support/kube.js";
 import type { Identity, LogLine } from "../support/monkey.js";
 import {
+  asIdentity,
   deleteIdentityBindings,
   freePort,
   metricSum,
@@ -56,10 +57,7 @@ const runArgs = async (config: string) => [
   "run",
   "--config",
   config,
-  "--kubeconfig",
-  id.kubeconfig,
-  "--namespace",
-  selfNs,
+  ...asIdentity(id, selfNs),
   "--listen",
   `127.0.0.1:${await freePort()}`,
 ];

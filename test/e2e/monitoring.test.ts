@@ -12,6 +12,7 @@ import type { Kube } from "../support/kube.js";
 import { connect, createNamespace, deleteNamespace, deploymentReady } from "../support/kube.js";
 import type { Identity, Running } from "../support/monkey.js";
 import {
+  asIdentity,
   deleteIdentityBindings,
   freePort,
   monkeyIdentity,
@@ -149,10 +150,7 @@ beforeAll(async () => {
     "run",
     "--config",
     config,
-    "--kubeconfig",
-    id.kubeconfig,
-    "--namespace",
-    selfNs,
+    ...asIdentity(id, selfNs),
     "--listen",
     `127.0.0.1:${port}`,
   ]);

@@ -14,6 +14,7 @@ import {
 } from "../support/kube.js";
 import type { Identity, LogLine } from "../support/monkey.js";
 import {
+  asIdentity,
   deleteIdentityBindings,
   freePort,
   metricSum,
@@ -53,7 +54,7 @@ const configOf = (targets: unknown[], extra: Record<string, unknown> = {}) =>
     targets,
   });
 
-const common = () => ["--kubeconfig", id.kubeconfig, "--namespace", selfNs];
+const common = () => asIdentity(id, selfNs);
 
 const rolledOut = (name: string, replicas: number, namespace = ns) =>
   deploymentReady(kube, namespace, name, replicas);
@@ -326,10 +327,7 @@ describe("pod chaos", () => {
       "run",
       "--config",
       config,
-      "--kubeconfig",
-      dryId.kubeconfig,
-      "--namespace",
-      selfNs,
+      ...asIdentity(dryId, selfNs),
       "--listen",
       `127.0.0.1:${port}`,
     ]);

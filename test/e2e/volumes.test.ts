@@ -15,6 +15,7 @@ import {
 } from "../support/kube.js";
 import type { Identity, Running } from "../support/monkey.js";
 import {
+  asIdentity,
   deleteIdentityBindings,
   freePort,
   metricSum,
@@ -78,10 +79,7 @@ async function startRun(cfg: string): Promise<{ m: Running; port: number }> {
     "run",
     "--config",
     cfg,
-    "--kubeconfig",
-    id.kubeconfig,
-    "--namespace",
-    selfNs,
+    ...asIdentity(id, selfNs),
     "--listen",
     `127.0.0.1:${port}`,
   ]);
@@ -242,10 +240,7 @@ describe("volume chaos", () => {
       "once",
       "--config",
       cfg,
-      "--kubeconfig",
-      id.kubeconfig,
-      "--namespace",
-      selfNs,
+      ...asIdentity(id, selfNs),
       "--output",
       "json",
     ]);
@@ -361,10 +356,7 @@ describe("volume chaos", () => {
       "once",
       "--config",
       cfg,
-      "--kubeconfig",
-      id.kubeconfig,
-      "--namespace",
-      selfNs,
+      ...asIdentity(id, selfNs),
       "--output",
       "json",
       "--target",

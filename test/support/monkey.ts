@@ -127,6 +127,14 @@ export async function deleteIdentityBindings(kube: Kube, namespace: string): Pro
     await kube.rbac.deleteClusterRoleBinding({ name: b.metadata?.name ?? "" });
 }
 
+/** The command-line arguments that make chaos-monkey act as `id`, with `namespace` as its own. */
+export const asIdentity = (id: Identity, namespace: string): string[] => [
+  "--kubeconfig",
+  id.kubeconfig,
+  "--namespace",
+  namespace,
+];
+
 export function writeConfig(config: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), "kcm-config-"));
   const path = join(dir, "config.yaml");
