@@ -47,9 +47,7 @@ function before(victim: Candidate, target: Target, view: ClusterView): Before {
   if (victim.kind === "Pod") {
     // Pods of the same workload before the kill: anything else that appears is a replacement.
     const owner = victim.owner;
-    const pods = owner
-      ? view.pods(target.name).filter((p) => topOwner(p, view.workload)?.uid === owner.uid)
-      : [];
+    const pods = owner ? view.workloadPods(target.name, owner) : [];
     return {
       knownUids: new Set([victim.uid, ...pods.map((p) => p.metadata?.uid ?? "")]),
       consumers: [],
@@ -150,7 +148,12 @@ export async function killOne(
   }
   const snap = before(victim, target, deps.view);
   ctx.log.info(
-    { victim: key, method: target.kind === "Pod" ? target.action.method : "delete" },
+    {
+      victim: key,
+      method: target.kind === "Pod" ? target.action.method : "delete",
+      // From the scheduled fire time to this request (the benchmark's tick-to-kill).
+      tickToKillMs: deps.clock.now() - req.tickMs,
+    },
     "killing",
   );
   const outcome = await deps.kill({

@@ -26,6 +26,8 @@ export interface InformerOptions {
   readonly rng: () => number;
   readonly onError?: (err: unknown, attempt: number) => void;
   readonly pageSize?: number;
+  /** What the cache keeps of each object (default: all but managedFields). */
+  readonly transform?: (obj: KubernetesObject) => KubernetesObject;
 }
 
 /** managedFields are often half an object's size and the monkey never reads them. */
@@ -107,6 +109,15 @@ export class Informer<T extends KubernetesObject> {
     if (value) for (const w of this.syncWaiters.splice(0)) w();
   }
 
+  /**
+   * The watch can no longer resume (410 Gone): the cache may miss any change since its version,
+   * so it is stale, not synced, until the relist that follows has completed.
+   */
+  private expire(): void {
+    this.resourceVersion = "";
+    this.setSynced(false);
+  }
+
   private emit(type: InformerEventType, object: T): void {
     const e = { type, object, atMs: this.opts.clock.now() };
     for (const h of this.handlers) h(e);
@@ -121,7 +132,7 @@ export class Informer<T extends KubernetesObject> {
         if (signal.aborted) break;
         this.setSynced(false);
         this.failures++;
-        if (err instanceof HttpError && err.statusCode === 410) this.resourceVersion = "";
+        if (err instanceof HttpError && err.statusCode === 410) this.expire();
         this.opts.onError?.(err, this.failures);
       }
       if (this.failures > 0 && !signal.aborted) await this.backoff(signal);
@@ -140,14 +151,8 @@ export class Informer<T extends KubernetesObject> {
     let cont: string | undefined;
     let rv = "";
     do {
-      const url = apiUrl(this.opts.kc, this.opts.path, {
-        labelSelector: this.opts.labelSelector,
-        fieldSelector: this.opts.fieldSelector,
-        limit: String(this.opts.pageSize ?? 500),
-        continue: cont,
-      });
-      const page = (await getJson(this.opts.kc, url, signal)) as ListResponse<T>;
-      for (const item of page.items ?? []) seen.set(keyOf(item), slim(item));
+      const page = await this.listPage(cont, signal);
+      for (const item of page.items ?? []) seen.set(keyOf(item), this.keep(item));
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion ?? "";
     } while (cont);
@@ -160,6 +165,20 @@ export class Informer<T extends KubernetesObject> {
     this.resourceVersion = rv;
   }
 
+  private async listPage(cont: string | undefined, signal: AbortSignal): Promise<ListResponse<T>> {
+    const url = apiUrl(this.opts.kc, this.opts.path, {
+      labelSelector: this.opts.labelSelector,
+      fieldSelector: this.opts.fieldSelector,
+      limit: String(this.opts.pageSize ?? 500),
+      continue: cont,
+    });
+    return (await getJson(this.opts.kc, url, signal)) as ListResponse<T>;
+  }
+
+  private keep(obj: T): T {
+    return this.opts.transform ? (this.opts.transform(obj) as T) : slim(obj);
+  }
+
   private upsert(key: string, obj: T): void {
     const old = this.objects.get(key);
     if (old?.metadata?.resourceVersion === obj.metadata?.resourceVersion && old) return;
@@ -168,13 +187,13 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private onWatchEvent(type: string, obj: T & { code?: number }): void {
-    if (type === "ADDED" || type === "MODIFIED") this.upsert(keyOf(obj), slim(obj));
+    if (type === "ADDED" || type === "MODIFIED") this.upsert(keyOf(obj), this.keep(obj));
     else if (type === "DELETED") {
       this.objects.delete(keyOf(obj));
       this.emit("delete", obj);
     } else if (type === "ERROR") {
       // A Status object: 410 Gone means our resourceVersion was compacted away.
-      if (obj.code === 410) this.resourceVersion = "";
+      if (obj.code === 410) this.expire();
       return;
     }
     const rv = obj.metadata?.resourceVersion;
@@ -216,7 +235,7 @@ export class Informer<T extends KubernetesObject> {
     signal.removeEventListener("abort", onAbort);
     if (signal.aborted) return;
     const statusCode = (err as { statusCode?: number } | null)?.statusCode;
-    if (statusCode === 410) this.resourceVersion = "";
+    if (statusCode === 410) this.expire();
     if (err && (err as Error).name !== "TimeoutError")
       throw statusCode
         ? new HttpError(statusCode, (err as Error).message)

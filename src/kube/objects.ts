@@ -8,6 +8,8 @@ import type {
   V1Namespace,
   V1OwnerReference,
   V1Pod,
+  V1PodSpec,
+  V1PodStatus,
   V1ReplicaSet,
   V1StatefulSet,
 } from "@kubernetes/client-node";
@@ -29,7 +31,7 @@ export type WorkloadLookup = (
   name: string,
 ) => Workload | undefined;
 
-const controllerOf = (refs: V1OwnerReference[] | undefined): V1OwnerReference | undefined =>
+export const controllerOf = (refs: V1OwnerReference[] | undefined): V1OwnerReference | undefined =>
   refs?.find((r) => r.controller === true);
 
 /** The pod's top-level controller: a ReplicaSet owned by a Deployment resolves to the Deployment. */
@@ -85,6 +87,46 @@ export function namespaceInfo(ns: V1Namespace): NamespaceInfo {
     name: ns.metadata?.name ?? "",
     labels: ns.metadata?.labels ?? {},
     annotations: ns.metadata?.annotations ?? {},
+  };
+}
+
+/**
+ * The parts of a pod the monkey reads: selection (metadata, the fields a field selector may
+ * name, phase), recovery (owners, Ready, deletion) and volume consumers (claim volumes). Caches
+ * keep only these, which makes a cached pod several times smaller than the API's object.
+ */
+export function podEssentials(pod: V1Pod): V1Pod {
+  const m: V1ObjectMeta = pod.metadata ?? {};
+  const spec: Partial<V1PodSpec> = pod.spec ?? {};
+  const status: V1PodStatus = pod.status ?? {};
+  return {
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      labels: m.labels,
+      annotations: m.annotations,
+      creationTimestamp: m.creationTimestamp,
+      deletionTimestamp: m.deletionTimestamp,
+      ownerReferences: m.ownerReferences,
+      finalizers: m.finalizers,
+    },
+    spec: {
+      containers: [],
+      nodeName: spec.nodeName,
+      serviceAccountName: spec.serviceAccountName,
+      volumes: spec.volumes
+        ?.filter((v) => v.persistentVolumeClaim)
+        .map((v) => ({ name: v.name, persistentVolumeClaim: v.persistentVolumeClaim })),
+    },
+    status: {
+      phase: status.phase,
+      podIP: status.podIP,
+      conditions: status.conditions
+        ?.filter((c) => c.type === "Ready")
+        .map((c) => ({ type: c.type, status: c.status })),
+    },
   };
 }
 

@@ -14,7 +14,15 @@ import type { Config, Target } from "../config/types.js";
 import type { Candidate, NamespaceInfo, WorkloadRef } from "../select/candidate.js";
 import { Informer } from "./informer.js";
 import type { InformerEvent } from "./informer.js";
-import { namespaceInfo, podCandidate, WORKLOAD_RESOURCES, workloadWhole } from "./objects.js";
+import {
+  namespaceInfo,
+  podCandidate,
+  podEssentials,
+  topOwner,
+  WORKLOAD_RESOURCES,
+  workloadWhole,
+} from "./objects.js";
+import { ControllerIndex } from "./owners.js";
 import { claimCandidate, consumersOf, volumeCandidate } from "./volumes.js";
 import type { Workload, WorkloadKind } from "./objects.js";
 
@@ -45,6 +53,9 @@ export class ClusterView {
   private readonly consumerPods: Informer<V1Pod>[] = [];
   private readonly allClaims: Informer<V1PersistentVolumeClaim>[] = [];
   private readonly allVolumes: Informer<V1PersistentVolume>[] = [];
+  /** A pod target's pods by controller uid, and ReplicaSets by Deployment uid (for recovery). */
+  private readonly podsByController = new Map<string, ControllerIndex<V1Pod>>();
+  private readonly replicaSetsByController: ControllerIndex<Workload>;
 
   constructor(private readonly opts: ViewOptions) {
     const podTargets = opts.config.targets.filter((t) => t.kind === "Pod");
@@ -61,6 +72,9 @@ export class ClusterView {
         kind,
         workloadScopes.map((ns) => this.informer<Workload>(nsPath(ns, resource, "/apis/apps/v1"))),
       );
+    for (const [target, infs] of this.podInformersByTarget)
+      this.podsByController.set(target, new ControllerIndex(infs));
+    this.replicaSetsByController = new ControllerIndex(this.workloads.get("ReplicaSet") ?? []);
     const nsScopes = unionScopes(opts.config.targets.map(volumeScopeTarget));
     for (const ns of nsScopes)
       this.namespaceInformers.push(
@@ -112,6 +126,8 @@ export class ClusterView {
       inf = new Informer<KubernetesObject>({
         kc: this.opts.kc,
         path,
+        // 10,000 pods must fit a small container: pod caches keep only what the monkey reads.
+        ...(path.endsWith("/pods") ? { transform: podEssentials } : {}),
         labelSelector,
         fieldSelector,
         clock: this.opts.clock,
@@ -238,9 +254,20 @@ export class ClusterView {
     for (const inf of infs ?? []) yield* inf.list();
   }
 
-  /** Pods of one target's caches (for the recovery of a victim of that target). */
-  pods(target: string): V1Pod[] {
-    return (this.podInformersByTarget.get(target) ?? []).flatMap((inf) => [...inf.list()]);
+  /**
+   * Pods of one target's caches whose top-level controller is `owner` (for the recovery of a
+   * victim of that target): read from the controller index, not by scanning every pod.
+   */
+  workloadPods(target: string, owner: WorkloadRef): V1Pod[] {
+    const index = this.podsByController.get(target);
+    if (!index) return [];
+    const controllers =
+      owner.kind === "Deployment"
+        ? this.replicaSetsByController.owned(owner.uid).map((rs) => rs.metadata?.uid ?? "")
+        : [owner.uid];
+    return controllers
+      .flatMap((uid) => index.owned(uid))
+      .filter((p) => topOwner(p, this.workload)?.uid === owner.uid);
   }
 }
 

@@ -1,6 +1,7 @@
 // Open recoveries, advanced by watch events (never by polling): each event re-evaluates the
 // victims it may concern and stamps a phase with the event's arrival time the first time the
 // phase holds. A timer per victim ends it as a timeout; shutdown ends the rest as aborted.
+import type { V1Pod } from "@kubernetes/client-node";
 import type { Clock } from "../clock.js";
 import type { InformerEvent } from "../kube/informer.js";
 import type { ClusterView } from "../kube/view.js";
@@ -33,7 +34,11 @@ export class RecoveryTracker {
     // Each event re-evaluates only the victims it can concern: a pod victim's workload events,
     // and every event for volume victims (claims, volumes, consumers and workloads alike; the
     // workload caches are among them, so volume victims are not evaluated twice).
-    view.onWorkloadEvent((_kind, e) => this.evaluateWhere(e.atMs, (v) => v.kind === "Pod"));
+    // A pod victim's workload and pods live in its namespace: events elsewhere cannot concern it.
+    view.onWorkloadEvent((_kind, e) => {
+      const ns = e.object.metadata?.namespace;
+      this.evaluateWhere(e.atMs, (v) => v.kind === "Pod" && v.namespace === ns);
+    });
     view.onAnyEvent((e) => this.evaluateWhere(e.atMs, (v) => v.kind !== "Pod"));
   }
 
@@ -81,9 +86,13 @@ export class RecoveryTracker {
   private subscribe(target: string): void {
     if (this.subscribed.has(target)) return;
     this.subscribed.add(target);
-    this.view.onPodEvent(target, (e: InformerEvent<unknown>) =>
-      this.evaluateWhere(e.atMs, (v) => v.kind === "Pod" && v.target.name === target),
-    );
+    this.view.onPodEvent(target, (e: InformerEvent<V1Pod>) => {
+      const ns = e.object.metadata?.namespace;
+      this.evaluateWhere(
+        e.atMs,
+        (v) => v.kind === "Pod" && v.target.name === target && v.namespace === ns,
+      );
+    });
   }
 
   private evaluateWhere(atMs: number, concerns: (v: Victim) => boolean): void {
@@ -93,7 +102,8 @@ export class RecoveryTracker {
   private progress(v: Victim): Progress {
     if (v.kind === "PersistentVolumeClaim") return claimProgress(v, this.view);
     if (v.kind === "PersistentVolume") return volumeProgress(v, this.view);
-    return podProgress(v, this.view.pods(v.target.name), this.view.workload);
+    const pods = v.owner ? this.view.workloadPods(v.target.name, v.owner) : [];
+    return podProgress(v, pods, this.view.workload);
   }
 
   private evaluate(o: Open, atMs: number): void {
