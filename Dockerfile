@@ -17,6 +17,10 @@ FROM gcr.io/distroless/nodejs24-debian12:nonroot
 COPY --from=build /src/dist/bundle/chaos-monkey.mjs /app/chaos-monkey.mjs
 # Numeric (distroless's nonroot is 65532), so the kubelet can verify runAsNonRoot by itself.
 USER 65532:65532
+# A young generation of 2 MiB semi-spaces instead of V8's default 16 MiB: the monkey's garbage is
+# short-lived and small, and the default's headroom alone is ~30 MiB of RSS. (npm run bench runs
+# the bundle with this same line.)
+ENV NODE_OPTIONS=--max-semi-space-size=2
 EXPOSE 8080
 ENTRYPOINT ["/nodejs/bin/node", "/app/chaos-monkey.mjs"]
 CMD ["run"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the local control plane (kube-apiserver, etcd, kube-controller-manager, kube-scheduler and
-# kwok simulating 3 nodes), or reuses the one already running. The last line printed is the path
-# of its kubeconfig.
+# kwok simulating 3 nodes, or $KCM_NODES), or reuses the one already running. The last line
+# printed is the path of its kubeconfig. KCM_CLUSTER_NAME picks another cluster (the benchmark's).
 set -euo pipefail
 source "$(cd "$(dirname "$0")" && pwd)/env.sh"
 
@@ -24,6 +24,11 @@ create() {
 }
 
 started=$(date +%s%N)
+# A cluster made with another audit policy is stale: the tests read what the policy records.
+if [ -f "$CLUSTER_DIR/audit.yaml" ] && ! cmp -s "$here/audit-policy.yaml" "$CLUSTER_DIR/audit.yaml"; then
+  log "audit policy changed: recreating $CLUSTER_NAME"
+  bash "$here/down.sh"
+fi
 if healthy; then
   log "reusing running cluster $CLUSTER_NAME"
 elif [ -d "$CLUSTER_DIR" ]; then
@@ -37,10 +42,12 @@ else
   create
 fi
 
+# Each fake node takes 2000 pods; the benchmark asks for more nodes with KCM_NODES.
+want=${KCM_NODES:-3}
 nodes=$(kubectl --kubeconfig "$KUBECONFIG_PATH" get nodes -o name 2>/dev/null | wc -l)
-if [ "$nodes" -lt 3 ]; then
-  log "adding fake nodes (3 in all)"
-  kwokctl scale node --name "$CLUSTER_NAME" --replicas 3 >&2
+if [ "$nodes" -lt "$want" ]; then
+  log "adding fake nodes ($want in all)"
+  kwokctl scale node --name "$CLUSTER_NAME" --replicas "$want" >&2
 fi
 kubectl --kubeconfig "$KUBECONFIG_PATH" wait --for=condition=Ready node --all --timeout=120s >/dev/null
 log "ready in $(( ($(date +%s%N) - started) / 1000000 )) ms"

@@ -20,6 +20,7 @@ import {
 import type { Identity } from "../support/monkey.js";
 import { freePort, runMonkey, startMonkey, tokenIdentity, writeConfig } from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
+import { imageNodeOptions } from "../support/image.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const OVERLAYS = ["base", "namespaced", "cluster", "cronjob", "dry-run", "monitoring"] as const;
@@ -323,7 +324,7 @@ describe("the production bundle", () => {
         "--listen",
         `127.0.0.1:${port}`,
       ],
-      { POD_NAMESPACE: NS },
+      { POD_NAMESPACE: NS, NODE_OPTIONS: imageNodeOptions() },
       bundle,
     );
     try {

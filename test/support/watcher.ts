@@ -1,45 +1,62 @@
-// An observer independent of the monkey: its own watches on one Deployment's pods and status,
-// recording when each pod was deleted and when the Deployment was next whole with a new Ready pod.
+// An observer independent of the monkey: its own watches on Deployments' pods and status,
+// recording when each pod was deleted and when its Deployment was next whole with a new Ready
+// pod. Pods belong to the Deployment named by their `app` label (as every test object does).
 import * as k8s from "@kubernetes/client-node";
 import type { Kube } from "./kube.js";
 import { isPodReady, preciseNow } from "./kube.js";
 
 interface PodSeen {
   uid: string;
+  /** namespace/app: the Deployment the pod belongs to. */
+  app: string;
   firstSeen: number;
   deletedAt?: number;
   readyAt?: number;
 }
 
-export class DeploymentWatcher {
+export interface WatchScope {
+  /** Pods to watch, e.g. /api/v1/pods or /api/v1/namespaces/NS/pods. */
+  readonly podsPath: string;
+  readonly podSelector?: string;
+  /** Deployments to watch. */
+  readonly deploymentsPath: string;
+  readonly deploymentFieldSelector?: string;
+}
+
+const keyOf = (m: k8s.V1ObjectMeta | undefined, name = m?.name): string =>
+  `${m?.namespace ?? ""}/${name ?? ""}`;
+
+export class RecoveryWatcher {
   private readonly pods = new Map<string, PodSeen>(); // by uid
-  private readonly byName = new Map<string, string[]>(); // name → uids
-  private readonly whole: { at: number; whole: boolean }[] = [];
+  private readonly byName = new Map<string, string[]>(); // namespace/name → uids
+  private readonly byDeployment = new Map<string, string[]>(); // namespace/app → uids
+  private readonly whole = new Map<string, { at: number; whole: boolean }[]>(); // namespace/name
   private readonly aborts: AbortController[] = [];
 
   constructor(
     private readonly kube: Kube,
-    private readonly namespace: string,
-    private readonly name: string,
+    private readonly scope: WatchScope,
   ) {}
 
   async start(): Promise<void> {
     const w = new k8s.Watch(this.kube.kc);
     this.aborts.push(
       await w.watch(
-        `/api/v1/namespaces/${this.namespace}/pods`,
-        { labelSelector: `app=${this.name}` },
+        this.scope.podsPath,
+        this.scope.podSelector ? { labelSelector: this.scope.podSelector } : {},
         (_t: string, p: k8s.V1Pod) => this.onPod(p),
         () => undefined,
       ),
       await w.watch(
-        `/apis/apps/v1/namespaces/${this.namespace}/deployments`,
-        { fieldSelector: `metadata.name=${this.name}` },
+        this.scope.deploymentsPath,
+        this.scope.deploymentFieldSelector
+          ? { fieldSelector: this.scope.deploymentFieldSelector }
+          : {},
         (_t: string, d: k8s.V1Deployment) => {
           const ok =
             (d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 1) &&
             (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-          this.whole.push({ at: preciseNow(), whole: ok });
+          push(this.whole, keyOf(d.metadata), { at: preciseNow(), whole: ok });
         },
         () => undefined,
       ),
@@ -55,34 +72,67 @@ export class DeploymentWatcher {
     const uid = p.metadata?.uid ?? "";
     let seen = this.pods.get(uid);
     if (!seen) {
-      seen = { uid, firstSeen: now };
+      seen = { uid, app: keyOf(p.metadata, p.metadata?.labels?.app), firstSeen: now };
       this.pods.set(uid, seen);
-      const name = p.metadata?.name ?? "";
-      this.byName.set(name, [...(this.byName.get(name) ?? []), uid]);
+      push(this.byName, keyOf(p.metadata), uid);
+      push(this.byDeployment, seen.app, uid);
     }
     if (p.metadata?.deletionTimestamp) seen.deletedAt ??= now;
     else if (isPodReady(p)) seen.readyAt ??= now;
   }
 
-  /** Seconds from `podName`'s deletion until a pod created after it is Ready and the Deployment whole. */
-  recoverySeconds(podName: string): number | undefined {
-    const victim = (this.byName.get(podName) ?? [])
-      .map((u) => this.pods.get(u))
-      .find((s) => s?.deletedAt !== undefined);
+  /**
+   * Seconds from pod namespace/podName's deletion until a pod of its Deployment created after it
+   * is Ready and the Deployment is whole.
+   */
+  recoveryOf(namespace: string, podName: string): number | undefined {
+    const uids = this.byName.get(`${namespace}/${podName}`) ?? [];
+    const victim = uids.map((u) => this.pods.get(u)).find((s) => s?.deletedAt !== undefined);
     const t0 = victim?.deletedAt;
-    if (t0 === undefined) return undefined;
+    if (victim === undefined || t0 === undefined) return undefined;
+    const app = victim.app;
     // A replacement is any pod first seen after the pods that existed before the kill; allow
     // a few ms for the ReplicaSet's create racing our deletion event.
-    const readyTimes = [...this.pods.values()]
-      .filter((s) => s.uid !== victim?.uid && s.firstSeen >= t0 - 100 && s.readyAt !== undefined)
+    const readyTimes = (this.byDeployment.get(app) ?? [])
+      .map((u) => this.pods.get(u))
+      .filter((s): s is PodSeen => s !== undefined)
+      .filter((s) => s.uid !== victim.uid && s.firstSeen >= t0 - 100 && s.readyAt !== undefined)
       .map((s) => s.readyAt as number);
     if (readyTimes.length === 0) return undefined;
     const ready = Math.min(...readyTimes);
     // Two watch streams do not order against each other: the status saying "whole" may arrive
     // just before or just after the pod's Ready. Recovered is the first instant both hold.
-    const before = this.whole.filter((e) => e.at > t0 && e.at <= ready).pop();
+    const history = this.whole.get(app) ?? [];
+    const before = history.filter((e) => e.at > t0 && e.at <= ready).pop();
     if (before?.whole) return (ready - t0) / 1000;
-    const whole = this.whole.find((e) => e.whole && e.at >= ready);
+    const whole = history.find((e) => e.whole && e.at >= ready);
     return whole === undefined ? undefined : (whole.at - t0) / 1000;
   }
+}
+
+/** The watcher scoped to one Deployment `name` (pods labelled app=name) in `namespace`. */
+export class DeploymentWatcher extends RecoveryWatcher {
+  constructor(
+    kube: Kube,
+    private readonly namespace: string,
+    name: string,
+  ) {
+    super(kube, {
+      podsPath: `/api/v1/namespaces/${namespace}/pods`,
+      podSelector: `app=${name}`,
+      deploymentsPath: `/apis/apps/v1/namespaces/${namespace}/deployments`,
+      deploymentFieldSelector: `metadata.name=${name}`,
+    });
+  }
+
+  /** Seconds from `podName`'s deletion until a pod created after it is Ready and the Deployment whole. */
+  recoverySeconds(podName: string): number | undefined {
+    return this.recoveryOf(this.namespace, podName);
+  }
+}
+
+function push<T>(m: Map<string, T[]>, key: string, v: T): void {
+  const list = m.get(key);
+  if (list) list.push(v);
+  else m.set(key, [v]);
 }
