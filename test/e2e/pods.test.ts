@@ -1,9 +1,9 @@
 // Pod chaos on the real control plane (issue 3 acceptance): kills and measured recoveries,
 // decoys never touched, PodDisruptionBudgets respected, dry-run writing nothing, once's verdict.
-import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { writesBy } from "../support/audit.js";
 import type { Kube } from "../support/kube.js";
 import {
   connect,
@@ -299,18 +299,10 @@ describe("pod chaos", () => {
 
   it("in dry-run logs and counts victims and sends the API server no write at all", async () => {
     const audit = inject("auditLog");
-    const writesBy = (user: string) =>
-      readFileSync(audit, "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map(
-          (l) => JSON.parse(l) as { user: { username: string }; verb: string; requestURI: string },
-        )
-        .filter((e) => e.user.username === user && !["get", "list", "watch"].includes(e.verb));
     // The audit log records this identity's writes: the earlier tests' kills are in it.
-    expect(writesBy(id.username).length).toBeGreaterThan(0);
+    expect(writesBy(audit, id.username).length).toBeGreaterThan(0);
     const dryId = await monkeyIdentity(kube, selfNs, "dry-monkey");
-    const writesBefore = writesBy(dryId.username).length;
+    const writesBefore = writesBy(audit, dryId.username).length;
     const config = configOf(
       [
         {
@@ -352,7 +344,7 @@ describe("pod chaos", () => {
       expect(await m.exited).toBe(0);
     }
     await new Promise((r) => setTimeout(r, 500)); // let the audit backend flush
-    expect(writesBy(dryId.username).slice(writesBefore)).toEqual([]);
+    expect(writesBy(audit, dryId.username).slice(writesBefore)).toEqual([]);
   }, 120_000);
 
   it("once exits 0 when everything recovered and 3 when a replacement is slower than the timeout", async () => {

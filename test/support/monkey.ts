@@ -3,13 +3,13 @@
 // lines, /metrics, exit codes.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import * as k8s from "@kubernetes/client-node";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import type { Kube } from "./kube.js";
 import { statusOf } from "./kube.js";
 
@@ -109,6 +109,17 @@ export async function tokenIdentity(
   return { kubeconfig, username: `system:serviceaccount:${namespace}:${name}` };
 }
 
+/** The same identity reaching the API server at `server` (e.g. through a proxy). */
+export function viaServer(id: Identity, server: string): Identity {
+  const config = parse(readFileSync(id.kubeconfig, "utf8")) as {
+    clusters: { cluster: { server: string } }[];
+  };
+  for (const c of config.clusters) c.cluster.server = server;
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), "kcm-e2e-")), "kubeconfig.yaml");
+  writeFileSync(kubeconfig, stringify(config));
+  return { ...id, kubeconfig };
+}
+
 /** The admin kubeconfig's server and trust settings, for another user's kubeconfig. */
 function clusterEntry(c: k8s.Cluster): Record<string, unknown> {
   return {
@@ -134,6 +145,16 @@ export const asIdentity = (id: Identity, namespace: string): string[] => [
   "--namespace",
   namespace,
 ];
+
+/** A ChaosMonkeyConfig file that runs live (dryRun: false) unless `extra` says otherwise. */
+export const chaosConfig = (targets: unknown[], extra: Record<string, unknown> = {}): string =>
+  writeConfig({
+    apiVersion: "chaos-monkey.io/v1",
+    kind: "ChaosMonkeyConfig",
+    dryRun: false,
+    ...extra,
+    targets,
+  });
 
 export function writeConfig(config: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), "kcm-config-"));
@@ -222,6 +243,24 @@ export function startMonkey(
   };
 }
 
+/** `chaos-monkey run --config CONFIG` as `id` (its own namespace `namespace`) on a free port. */
+export async function startRun(
+  config: string,
+  id: Identity,
+  namespace: string,
+): Promise<Running & { readonly port: number }> {
+  const port = await freePort();
+  const m = startMonkey([
+    "run",
+    "--config",
+    config,
+    ...asIdentity(id, namespace),
+    "--listen",
+    `127.0.0.1:${port}`,
+  ]);
+  return Object.assign(m, { port });
+}
+
 /** Runs `chaos-monkey ARGS` to completion. */
 export async function runMonkey(
   args: string[],
@@ -230,6 +269,19 @@ export async function runMonkey(
   const r = startMonkey(args, env);
   const code = await r.exited;
   return { code, stdout: r.stdout.join("\n"), logs: r.logs, stderr: r.stderr.join("\n") };
+}
+
+/** The HTTP status of GET `path` on the monkey's port (0 when nothing answers). */
+export async function httpStatus(port: number, path: string): Promise<number> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      signal: AbortSignal.timeout(2000),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
 }
 
 /** Parses Prometheus text into `name{labels}` → value. */
