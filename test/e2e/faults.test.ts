@@ -1,0 +1,412 @@
+// Fault tests on the real control plane (issue 7): the API server dies for 20 s in the middle of
+// a recovery while etcd is compacted under it, every connection through a proxy is cut several
+// times, the config file turns invalid in five ways, and SIGTERM lands while a round's kill hangs
+// on a partitioned API server. The monkey must survive, come back without a burst of requests,
+// never kill twice, measure (or time out) honestly, and stop within its grace period.
+import { readFileSync, writeFileSync } from "node:fs";
+import type * as k8s from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { ApiServer } from "../support/apiserver.js";
+import type { AuditEvent } from "../support/audit.js";
+import { completedMs, evictionsBy, listKey, receivedMs, requestsBy } from "../support/audit.js";
+import type { Kube } from "../support/kube.js";
+import {
+  connect,
+  createNamespace,
+  deleteNamespace,
+  deploymentReady,
+  watchUntil,
+} from "../support/kube.js";
+import type { LogLine, Running } from "../support/monkey.js";
+import {
+  chaosConfig,
+  deleteIdentityBindings,
+  httpStatus,
+  metricSum,
+  monkeyIdentity,
+  scrape,
+  startRun,
+  viaServer,
+} from "../support/monkey.js";
+import { deployment } from "../support/objects.js";
+import { TcpProxy } from "../support/proxy.js";
+import { DeploymentWatcher } from "../support/watcher.js";
+
+let kube: Kube;
+let ns: string; // the workloads
+let selfNs: string; // the monkey's own namespace (Lease, identities)
+let apiserver: ApiServer;
+
+beforeAll(async () => {
+  kube = connect(inject("kubeconfig"));
+  apiserver = new ApiServer(kube.kc);
+  ns = await createNamespace(kube, "e2e-faults");
+  selfNs = await createNamespace(kube, "e2e-faults-self");
+});
+
+afterAll(async () => {
+  // The files after this one need a healthy cluster, whatever happened here.
+  if (apiserver.stopped) await apiserver.start();
+  else apiserver.heal();
+  await deleteNamespace(kube, ns);
+  await deleteNamespace(kube, selfNs);
+  await deleteIdentityBindings(kube, selfNs);
+});
+
+const REJECTED = "config reload rejected; the last good config stays in force";
+
+/** The shipped Deployment's terminationGracePeriodSeconds: the kubelet SIGKILLs after that. */
+function graceSeconds(): number {
+  const manifest = readFileSync(
+    new URL("../../kustomize/base/deployment.yaml", import.meta.url),
+    "utf8",
+  );
+  return Number(/terminationGracePeriodSeconds: (\d+)/.exec(manifest)?.[1] ?? 30);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const podTarget = (app: string, extra: Record<string, unknown> = {}) => ({
+  name: app,
+  kind: "Pod",
+  schedule: "@every 2s",
+  selector: { namespaces: [ns], labelSelector: `app=${app}` },
+  ...extra,
+});
+
+async function workload(
+  app: string,
+  replicas: number,
+  annotations?: Record<string, string>,
+): Promise<void> {
+  await kube.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: deployment(ns, app, { replicas, ...(annotations ? { annotations } : {}) }),
+  });
+  await deploymentReady(kube, ns, app, replicas);
+}
+
+/** Still running, and nothing on stderr: no unhandled rejection, uncaught exception or warning. */
+function expectAlive(m: Running): void {
+  expect(m.proc.exitCode, `exited; stderr: ${m.stderr.join("\n")}`).toBeNull();
+  expect(m.stderr).toEqual([]);
+}
+
+async function stop(m: Running): Promise<void> {
+  m.proc.kill("SIGTERM");
+  expect(await m.exited).toBe(0);
+  expect(m.stderr).toEqual([]);
+}
+
+const logged = (m: Running, msg: string, pred: (l: LogLine) => boolean = () => true) =>
+  m.logs.filter((l) => l.msg === msg && pred(l));
+
+/** A user's LISTs and WATCHes (one per request), from the API server's audit log. */
+function readsOf(username: string): { lists: AuditEvent[]; watches: AuditEvent[] } {
+  const all = requestsBy(inject("auditLog"), username);
+  return {
+    lists: all.filter((e) => e.verb === "list"),
+    watches: all.filter((e) => e.verb === "watch"),
+  };
+}
+
+/**
+ * No pod was evicted twice, and the audit log's evictions by this user are exactly the monkey's
+ * accepted kills, plus any kill it counted failed because the connection broke after sending.
+ */
+function expectOneEvictionPerKill(m: Running, username: string): void {
+  const kills = logged(m, "kill accepted");
+  expect(new Set(kills.map((l) => l.round)).size, "no round kills twice").toBe(kills.length);
+  const evicted = evictionsBy(inject("auditLog"), username);
+  expect(new Set(evicted).size, `evicted twice: ${evicted.join(", ")}`).toBe(evicted.length);
+  const accepted = kills.map((l) => String(l.victim));
+  const failed = new Set(logged(m, "kill failed").map((l) => String(l.victim)));
+  expect(evicted.filter((v) => !failed.has(v)).sort()).toEqual(accepted.sort());
+}
+
+describe("faults", () => {
+  it("survives the API server stopped for 20 s mid-recovery with etcd compacted: relists once per cache, measures the recovery, kills once", async () => {
+    // Replacements become Ready 8 s after kwok sees them: the recovery is open across the outage.
+    await workload("outage", 1, { "kwok.chaos-monkey.io/ready-delay": "8s" });
+    const id = await monkeyIdentity(kube, selfNs, "outage-monkey");
+    const watcher = new DeploymentWatcher(kube, ns, "outage");
+    await watcher.start();
+    // The setup implies `recovered`, not `timeout`: 3 min is far more than the outage (~22 s)
+    // plus what follows it: kube-controller-manager, restarted, waits out its old Lease (15 s)
+    // before it updates the Deployment's status; the monkey's caches are back within their 30 s
+    // backoff cap; the replacement needs 8 s. (Measured: ~39 s in all.)
+    const config = chaosConfig([podTarget("outage", { recovery: { timeout: "3m" } })]);
+    const m = await startRun(config, id, selfNs);
+    try {
+      const kill = await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+      const victim = String(kill.victim);
+      const killedAt = Date.parse(String(kill.time));
+      // Mid-recovery: the monkey has seen the replacement, the Deployment is down a replica.
+      await m.waitForLog(
+        (l) => l.msg === "recovery phase reached" && l.victim === victim && l.phase === "replaced",
+        10_000,
+      );
+      await watchUntil<k8s.V1Deployment>(kube, {
+        path: `/apis/apps/v1/namespaces/${ns}/deployments`,
+        query: { fieldSelector: "metadata.name=outage" },
+        until: (_t, d) => (d.status?.readyReplicas ?? 0) === 0,
+        timeoutMs: 10_000,
+      });
+      await sleep(300); // the monkey's watch delivers the same status
+      const downAt = Date.now();
+      await apiserver.stop();
+      const revision = await apiserver.compactEtcd();
+      const readyz: number[] = [];
+      while (Date.now() < downAt + 20_000) {
+        readyz.push(await httpStatus(m.port, "/readyz"));
+        expectAlive(m);
+        await sleep(500);
+      }
+      const upAt = await apiserver.start();
+      // The watcher's watches died with the API server; it resumes with new ones (which begin
+      // with the objects as they are: nothing changed while no API server could write).
+      await watcher.start();
+      console.info(
+        `API server down ${((upAt - downAt) / 1000).toFixed(1)} s (etcd compacted at revision ${revision})`,
+      );
+      // Without caches the monkey is not ready (it must not kill from a stale picture).
+      expect(readyz).toContain(503);
+
+      // Ready again once every cache has listed anew (the backoff of its last failed attempt
+      // decides when: up to 30 s).
+      let readyAgainS = NaN;
+      for (let i = 0; i < 240 && Number.isNaN(readyAgainS); i++) {
+        if ((await httpStatus(m.port, "/readyz")) === 200) readyAgainS = (Date.now() - upAt) / 1000;
+        else await sleep(250);
+      }
+      expect(readyAgainS, "/readyz 200 within 60 s of the API server").not.toBeNaN();
+      const ended = await m.waitForLog(
+        (l) => l.msg === "recovery ended" && l.victim === victim,
+        180_000,
+      );
+      expectAlive(m);
+      const metrics = await scrape(m.port);
+      await stop(m);
+      await sleep(500); // let the audit backend flush
+
+      // After the restart every watch cache got 410 Gone (its resourceVersion is older than
+      // anything the new API server can serve) and listed again: once per cache, no burst.
+      const { lists, watches } = readsOf(id.username);
+      const caches = new Set(lists.filter((e) => receivedMs(e) < downAt).map(listKey));
+      const relists = lists.filter((e) => receivedMs(e) > downAt);
+      const rewatches = watches.filter((e) => receivedMs(e) > downAt);
+      const watchErrors = metricSum(metrics, "chaos_monkey_errors_total", { operation: "watch" });
+      expect(new Set(relists.map(listKey))).toEqual(caches);
+      expect(relists.length).toBeLessThanOrEqual(2 * caches.size);
+      // One watch that meets the 410, one that follows the relist; a third for slack.
+      expect(rewatches.length).toBeLessThanOrEqual(3 * caches.size);
+      // Each failed attempt is counted; about seven each in 20 s of exponential backoff.
+      expect(watchErrors).toBeGreaterThanOrEqual(caches.size);
+      expect(watchErrors).toBeLessThanOrEqual(10 * caches.size);
+
+      // The recovery spans the outage: it ends recovered, its time including the outage, and it
+      // agrees with the independent watcher, except that the monkey cannot see a change before
+      // its own cache of that resource is back: its measure is the later of the two.
+      const phases = ended.phases as Record<string, number>;
+      const ours = phases.recovered ?? NaN;
+      const theirs = watcher.recoverySeconds(victim.split("/")[1] ?? "") ?? NaN;
+      const relisted = (resource: string) =>
+        (completedMs(relists.find((e) => e.objectRef?.resource === resource) as AuditEvent) -
+          killedAt) /
+        1000;
+      const expected = Math.max(theirs, relisted("pods"), relisted("deployments"));
+      console.info(
+        `outage recovery of ${victim}: monkey ${ours.toFixed(3)} s, independent watcher ${theirs.toFixed(3)} s, ` +
+          `monkey's pods and deployments relisted at ${relisted("pods").toFixed(3)} s and ${relisted("deployments").toFixed(3)} s; ` +
+          `caches ${caches.size}: LISTs after the restart ${relists.length}, WATCHes ${rewatches.length}, watch errors counted ${watchErrors}; ` +
+          `/readyz 200 again ${readyAgainS.toFixed(1)} s after the API server`,
+      );
+      expect(ended.outcome).toBe("recovered");
+      expect(ours).toBeGreaterThanOrEqual((upAt - killedAt) / 1000);
+      expect(
+        Math.abs(ours - expected),
+        `monkey ${ours} s, expected ${expected} s`,
+      ).toBeLessThanOrEqual(0.25);
+
+      // One kill for the round of the outage, and one eviction per kill in the API's own record.
+      expect(logged(m, "kill accepted", (l) => l.round === kill.round)).toHaveLength(1);
+      expect(
+        metricSum(metrics, "chaos_monkey_kills_total", { target: "outage", result: "killed" }),
+      ).toBe(logged(m, "kill accepted").length);
+      expectOneEvictionPerKill(m, id.username);
+    } finally {
+      watcher.stop();
+      if (m.proc.exitCode === null) m.proc.kill("SIGTERM");
+      await m.exited;
+    }
+  }, 300_000);
+
+  it("keeps running rounds when every connection to the API server drops, resuming its watches without a relist", async () => {
+    await workload("flaky", 3);
+    const proxy = await TcpProxy.start(kube.kc.getCurrentCluster()?.server ?? "");
+    const id = viaServer(await monkeyIdentity(kube, selfNs, "proxied-monkey"), proxy.url);
+    const config = chaosConfig([podTarget("flaky", { recovery: { timeout: "30s" } })]);
+    const m = await startRun(config, id, selfNs);
+    // Uneven gaps against the 2 s rounds: the cuts land in different phases of a round.
+    const gaps = [2300, 3100, 2700, 3500];
+    const drops = gaps.length;
+    try {
+      await m.waitForLog((l) => l.msg === "config loaded", 30_000);
+      const syncedAt = Date.now(); // every cache has listed and is watching
+      await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+      const cut: number[] = [];
+      for (const gap of gaps) {
+        await sleep(gap);
+        cut.push(proxy.dropAll());
+        expectAlive(m);
+      }
+      // Rounds go on after the last drop: a new kill, recovered like every other.
+      const lastDrop = m.logs.length;
+      const after = await m.waitForLog(
+        (l) => l.msg === "kill accepted" && m.logs.indexOf(l) >= lastDrop,
+        30_000,
+      );
+      await m.waitForLog((l) => l.msg === "recovery ended" && l.victim === after.victim, 30_000);
+      expectAlive(m);
+      const metrics = await scrape(m.port);
+      await stop(m);
+      await sleep(500); // let the audit backend flush
+
+      // Every kill's recovery ended (none lost track of when a connection dropped under it).
+      const killed = logged(m, "kill accepted").map((l) => l.victim);
+      const ended = logged(m, "recovery ended");
+      expect(ended.map((l) => l.victim).sort()).toEqual(killed.sort());
+      expect(ended.map((l) => l.outcome)).not.toContain("timeout");
+      expect(
+        metricSum(metrics, "chaos_monkey_rounds_total", { target: "flaky", outcome: "failed" }),
+      ).toBe(0);
+
+      // Requests stay bounded: a dropped watch resumes from its resourceVersion (no LIST), so
+      // after the start-up lists there is at most one new watch per cache per drop.
+      const { lists, watches } = readsOf(id.username);
+      const caches = new Set(lists.filter((e) => receivedMs(e) < syncedAt).map(listKey));
+      const listsAfter = lists.filter((e) => receivedMs(e) > syncedAt);
+      const watchesAfter = watches.filter((e) => receivedMs(e) > syncedAt);
+      console.info(
+        `${drops} drops cut ${cut.join(", ")} connections (${proxy.connections} accepted in all); ` +
+          `caches ${caches.size}: LISTs after start-up ${listsAfter.length}, WATCHes after start-up ${watchesAfter.length}; ` +
+          `kills ${killed.length}, watch errors counted ${metricSum(metrics, "chaos_monkey_errors_total", { operation: "watch" })}`,
+      );
+      expect(cut.every((n) => n >= caches.size)).toBe(true); // each drop cut every watch
+      expect(listsAfter).toEqual([]);
+      expect(watchesAfter.length).toBeLessThanOrEqual(caches.size * drops);
+      expectOneEvictionPerKill(m, id.username);
+    } finally {
+      if (m.proc.exitCode === null) m.proc.kill("SIGTERM");
+      await m.exited;
+      await proxy.close();
+    }
+  }, 180_000);
+
+  it("rejects each kind of invalid config at reload, logged and counted, keeps the last good config running, then picks up a fixed file", async () => {
+    await workload("steady", 2);
+    const id = await monkeyIdentity(kube, selfNs, "reload-monkey");
+    const path = chaosConfig([podTarget("steady", { schedule: "@every 1s" })], { dryRun: true });
+    const good = readFileSync(path, "utf8");
+    const m = await startRun(path, id, selfNs);
+    const roundOf = (target: string, after: number) =>
+      m.waitForLog(
+        (l) => l.msg === "would kill (dry run)" && l.target === target && m.logs.indexOf(l) > after,
+        10_000,
+      );
+    try {
+      await roundOf("steady", -1);
+      const invalid: [what: string, text: string, error: string][] = [
+        ["truncated YAML", good.slice(0, good.indexOf("@every") + 3), 'Missing closing "quote'],
+        [
+          "a bad cron",
+          good.replace('"@every 1s"', '"*/5 * * * * * *"'),
+          'targets[0].schedule: "*/5 * * * * * *" is not a valid cron expression',
+        ],
+        [
+          "a wrong type",
+          good.replace(/namespaces:\n\s+- (\S+)/, "namespaces: $1"),
+          `targets[0].selector.namespaces: must be array, not string "${ns}"`,
+        ],
+        [
+          "an unknown key",
+          good.replace("labelSelector:", "labelSelectr:"),
+          "targets[0].selector.labelSelectr: is not a known key",
+        ],
+        ["an empty file", "", "the config is empty"],
+      ];
+      for (const [what, text, error] of invalid) {
+        const from = m.logs.length;
+        writeFileSync(path, text);
+        const rejected = await m.waitForLog(
+          (l) => l.msg === REJECTED && m.logs.indexOf(l) >= from,
+          15_000,
+        );
+        expect(rejected.level, what).toBe(50); // error
+        expect(JSON.stringify(rejected.errors), what).toContain(JSON.stringify(error).slice(1, -1));
+        // The last good config is still in force: its target's rounds go on.
+        await roundOf("steady", m.logs.indexOf(rejected));
+      }
+      const from = m.logs.length;
+      writeFileSync(path, good.replace("name: steady", "name: fixed"));
+      await m.waitForLog(
+        (l) =>
+          l.msg === "config loaded" &&
+          JSON.stringify(l.targets) === '["fixed"]' &&
+          m.logs.indexOf(l) >= from,
+        15_000,
+      );
+      await roundOf("fixed", from);
+      expectAlive(m);
+      const metrics = await scrape(m.port);
+      const reloads = (result: string) =>
+        metricSum(metrics, "chaos_monkey_config_reloads_total", { result });
+      expect(reloads("failure")).toBe(invalid.length);
+      expect(reloads("success")).toBe(2); // the start and the fixed file
+      expect(logged(m, "config loaded")).toHaveLength(2);
+    } finally {
+      await stop(m);
+    }
+  }, 120_000);
+
+  it("on SIGTERM in the middle of a round whose kill hangs on an unanswering API server, ends open recoveries aborted and exits 0 within the grace period", async () => {
+    // lifecycle.test.ts stops the monkey between rounds; here the signal lands while a round's
+    // eviction is on the wire and nothing answers (a partition: connections open, no bytes move).
+    await workload("hung", 3);
+    const proxy = await TcpProxy.start(kube.kc.getCurrentCluster()?.server ?? "");
+    const id = viaServer(await monkeyIdentity(kube, selfNs, "hung-monkey"), proxy.url);
+    const config = chaosConfig(
+      [podTarget("hung", { concurrency: "Allow", recovery: { timeout: "1m" } })],
+      { safety: { requireHealthy: false } },
+    );
+    const m = await startRun(config, id, selfNs);
+    try {
+      const first = await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+      proxy.freeze();
+      const from = m.logs.length;
+      const hung = await m.waitForLog(
+        (l) => l.msg === "killing" && m.logs.indexOf(l) >= from,
+        10_000,
+      );
+      await sleep(500);
+      const signalled = Date.now();
+      m.proc.kill("SIGTERM");
+      expect(await m.exited).toBe(0);
+      const exitS = (Date.now() - signalled) / 1000;
+      console.info(`SIGTERM with a kill hanging: exit 0 after ${exitS.toFixed(1)} s`);
+      expect(exitS).toBeLessThan(graceSeconds());
+      expect(m.stderr).toEqual([]);
+      // The open recovery ends aborted; the hung kill is reported failed, never accepted.
+      const ended = logged(m, "recovery ended").map((l) => [l.victim, l.outcome]);
+      expect(ended).toEqual([[first.victim, "aborted"]]);
+      expect(logged(m, "kill failed").map((l) => l.victim)).toEqual([hung.victim]);
+      expect(logged(m, "kill accepted")).toHaveLength(1);
+      expect(logged(m, "stopped")).toHaveLength(1);
+    } finally {
+      proxy.thaw();
+      if (m.proc.exitCode === null) m.proc.kill("SIGKILL");
+      await m.exited;
+      await proxy.close();
+    }
+  }, 120_000);
+});
