@@ -20,8 +20,29 @@ export interface ConnectOptions {
 
 const SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
+type Dispatcher = NonNullable<ReturnType<k8s.RequestContext["getDispatcher"]>>;
+
+/**
+ * client-node gives every request and every watch a new undici Agent: a connection pool of its
+ * own, so a TLS handshake each time and a pool per watch cache. This KubeConfig hands all of
+ * them one pool: a kill, an Event or a Lease renewal reuses a kept-alive connection, and a
+ * hundred watch caches share one pool. Credentials in headers (tokens) are still applied per
+ * request; the pool's TLS settings (CA, client certificate) are those of the loaded kubeconfig.
+ */
+class PooledKubeConfig extends k8s.KubeConfig {
+  private pool: Dispatcher | undefined;
+
+  override async applySecurityAuthentication(ctx: k8s.RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(ctx);
+    const made = ctx.getDispatcher(); // new, and not connected yet
+    if (made === undefined) return;
+    this.pool ??= made;
+    ctx.setDispatcher(this.pool);
+  }
+}
+
 export function loadKubeConfig(opts: ConnectOptions): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
+  const kc = new PooledKubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else if (opts.inCluster) kc.loadFromCluster();
   else kc.loadFromDefault();
