@@ -1,5 +1,7 @@
 // Pure arithmetic of the cluster benchmark: percentiles, heap trend, and counting requests from
 // the API server's own records (its audit log and apiserver_request_total).
+import type { AuditEvent } from "../support/audit.js";
+import { receivedMs } from "../support/audit.js";
 
 /** Nearest-rank percentile (p in 0..100) of `values`; NaN when there are none. */
 export function percentile(values: readonly number[], p: number): number {
@@ -63,34 +65,6 @@ export function heapTrend(
   };
 }
 
-export interface AuditEvent {
-  readonly auditID: string;
-  readonly stage: string;
-  readonly verb: string;
-  readonly user: { readonly username: string };
-  readonly objectRef?: {
-    readonly resource?: string;
-    readonly subresource?: string;
-    readonly namespace?: string;
-    readonly apiGroup?: string;
-  };
-  readonly requestReceivedTimestamp: string;
-}
-
-/** Parses audit log lines (JSON per line; blank and partial lines are skipped). */
-export function parseAudit(text: string): AuditEvent[] {
-  const out: AuditEvent[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    try {
-      out.push(JSON.parse(line) as AuditEvent);
-    } catch {
-      // the last line may still be being written
-    }
-  }
-  return out;
-}
-
 export const WRITE_VERBS: ReadonlySet<string> = new Set([
   "create",
   "update",
@@ -103,23 +77,16 @@ export const WRITE_VERBS: ReadonlySet<string> = new Set([
 export const requestKind = (e: AuditEvent): string =>
   `${e.verb} ${e.objectRef?.resource ?? "?"}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ""}`;
 
-/**
- * Requests by `user` received in [fromMs, toMs), counted once each (a watch is recorded at two
- * stages), by request kind.
- */
-export function requestsBy(
+/** Requests received in [fromMs, toMs), counted by request kind. */
+export function countByKind(
   events: readonly AuditEvent[],
-  user: string,
   fromMs: number,
   toMs = Infinity,
 ): Map<string, number> {
-  const seen = new Set<string>();
   const counts = new Map<string, number>();
   for (const e of events) {
-    if (e.user.username !== user || seen.has(e.auditID)) continue;
-    const at = Date.parse(e.requestReceivedTimestamp);
+    const at = receivedMs(e);
     if (at < fromMs || at >= toMs) continue;
-    seen.add(e.auditID);
     const k = requestKind(e);
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
