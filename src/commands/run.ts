@@ -92,6 +92,7 @@ export async function runCommand(
     await scheduler.setConfig(next);
     for (const name of before)
       if (!next.targets.some((t) => t.name === name)) metrics.forgetTarget(name);
+    for (const t of next.targets) metrics.declareTarget(t.name, t.kind);
     metrics.configReload("success");
     log.info({ targets: next.targets.map((t) => t.name), dryRun: next.dryRun }, "config loaded");
   };

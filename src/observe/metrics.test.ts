@@ -36,6 +36,27 @@ function typeOf(text: string, name: string): string | undefined {
 }
 
 describe("createMetrics", () => {
+  it("declares a loaded target's counters at 0 and keeps what was counted", async () => {
+    const { metrics, registry } = fresh();
+    metrics.roundSkipped("web", "pdb");
+    metrics.incInFlight("web");
+    metrics.declareTarget("web", "Pod");
+    const text = await registry.metrics();
+    for (const outcome of ["ran", "failed"])
+      expect(sample(text, "chaos_monkey_rounds_total", { target: "web", outcome })).toBe(0);
+    expect(sample(text, "chaos_monkey_rounds_total", { target: "web", outcome: "skipped" })).toBe(
+      1,
+    );
+    expect(sample(text, "chaos_monkey_skips_total", { target: "web", reason: "pdb" })).toBe(1);
+    expect(sample(text, "chaos_monkey_skips_total", { target: "web", reason: "cap" })).toBe(0);
+    for (const outcome of ["recovered", "timeout", "gone", "aborted"])
+      expect(
+        sample(text, "chaos_monkey_recoveries_total", { target: "web", kind: "Pod", outcome }),
+      ).toBe(0);
+    expect(sample(text, "chaos_monkey_recoveries_in_flight", { target: "web" })).toBe(1);
+    expect(text.match(/^chaos_monkey_skips_total\{/gm)).toHaveLength(9);
+  });
+
   it("exposes every SPEC §5 metric with its type after use", async () => {
     const { metrics, registry } = fresh();
     metrics.roundRan("web");

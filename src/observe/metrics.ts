@@ -2,20 +2,24 @@
 // cannot invent a label value or put an object name into a label by accident.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
-export type RoundOutcome = "ran" | "skipped" | "failed";
-export type SkipReason =
-  | "paused"
-  | "blackout"
-  | "not_leader"
-  | "concurrency"
-  | "no_candidates"
-  | "unhealthy"
-  | "pdb"
-  | "cap"
-  | "cache_unsynced";
+const ROUND_OUTCOMES = ["ran", "skipped", "failed"] as const;
+export type RoundOutcome = (typeof ROUND_OUTCOMES)[number];
+const SKIP_REASONS = [
+  "paused",
+  "blackout",
+  "not_leader",
+  "concurrency",
+  "no_candidates",
+  "unhealthy",
+  "pdb",
+  "cap",
+  "cache_unsynced",
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 export type KillResult = "killed" | "dry_run" | "failed";
 export type RecoveryPhase = "replaced" | "ready" | "recovered";
-export type RecoveryOutcome = "recovered" | "timeout" | "gone" | "aborted";
+const RECOVERY_OUTCOMES = ["recovered", "timeout", "gone", "aborted"] as const;
+export type RecoveryOutcome = (typeof RECOVERY_OUTCOMES)[number];
 export type ReloadResult = "success" | "failure";
 
 /** Recovery runs from sub-second pod restarts to half-hour volume rebinds. */
@@ -54,6 +58,11 @@ export interface Metrics {
   setDryRun(dryRun: boolean): void;
   /** Drops the per-target gauges of a target no longer in the config; counters keep history. */
   forgetTarget(target: string): void;
+  /**
+   * Creates a loaded target's counters at 0 (every outcome and skip reason), so a first event
+   * shows in a plain increase() instead of appearing from nothing.
+   */
+  declareTarget(target: string, kind: string): void;
 }
 
 export interface MetricsOptions {
@@ -211,6 +220,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     forgetTarget: (target) => {
       inFlightCounts.delete(target);
       for (const gauge of [inFlight, eligible, lastRound, nextRound]) gauge.remove({ target });
+    },
+    declareTarget: (target, kind) => {
+      for (const outcome of ROUND_OUTCOMES) rounds.inc({ target, outcome }, 0);
+      for (const reason of SKIP_REASONS) skips.inc({ target, reason }, 0);
+      for (const outcome of RECOVERY_OUTCOMES) recoveries.inc({ target, kind, outcome }, 0);
+      putInFlight(target, inFlightCounts.get(target) ?? 0);
     },
   };
 }

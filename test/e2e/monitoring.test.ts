@@ -81,10 +81,6 @@ const MAY_BE_EMPTY: Record<string, { why: string; exists: string }> = {
     why: "the per-target objective override is a series the user adds (rules.yaml header); absent means the default",
     exists: "chaos_monkey:recovery_objective_seconds",
   },
-  'chaos_monkey_rounds_total{outcome="failed"}': {
-    why: "a round fails only on an unexpected error, which this run cannot provoke; 'failed' is a SPEC §5 outcome",
-    exists: "chaos_monkey_rounds_total",
-  },
 };
 
 /** Every series selector an expression reads: metric name plus its label matchers, if any. */
