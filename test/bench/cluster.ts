@@ -24,6 +24,7 @@ import { requestsBy } from "../support/audit.js";
 import { imageNodeOptions } from "../support/image.js";
 import { connect, statusOf } from "../support/kube.js";
 import {
+  deleteIdentityBindings,
   freePort,
   metricSum,
   monkeyIdentity,
@@ -49,7 +50,6 @@ import type { HeapSample, Summary } from "./analysis.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const APP_LABEL = "bench.chaos-monkey.io/app";
-const SELF_NS = "bench-monkey";
 
 const { values: opt } = parseArgs({
   options: {
@@ -59,6 +59,7 @@ const { values: opt } = parseArgs({
     duration: { type: "string", default: "600" },
     "startup-runs": { type: "string", default: "3" },
     cluster: { type: "string", default: "chaos-monkey-bench" },
+    prefix: { type: "string", default: "bench" },
     out: { type: "string", default: "test/bench/results/latest.json" },
     help: { type: "boolean", default: false },
   },
@@ -70,6 +71,7 @@ if (opt.help) {
       "  defaults: 10000 pods in 100 Deployments in 20 namespaces (one target each), 600 s",
       "  --startup-runs N   extra dry-run starts timed before the measured run (default 3)",
       "  --cluster NAME     local cluster to use or create (default chaos-monkey-bench)",
+      "  --prefix P         namespaces P-00, P-01, ... and P-monkey (default bench)",
       "  --out FILE         results file (default test/bench/results/latest.json)",
       "",
     ].join("\n"),
@@ -92,7 +94,10 @@ if (60 % NAMESPACES !== 0)
   throw new Error("--namespaces must divide 60: each namespace's target fires every N seconds");
 const REPLICAS = PODS / DEPLOYMENTS;
 const PER_NS = DEPLOYMENTS / NAMESPACES;
-const nsName = (i: number) => `bench-${String(i).padStart(2, "0")}`;
+const PREFIX = opt.prefix;
+if (!/^[a-z][a-z0-9-]{0,40}$/.test(PREFIX)) throw new Error("--prefix must be a short DNS label");
+const nsName = (i: number) => `${PREFIX}-${String(i).padStart(2, "0")}`;
+const SELF_NS = `${PREFIX}-monkey`;
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -183,6 +188,7 @@ async function identity(): Promise<Identity> {
     return await tokenIdentity(kube, SELF_NS, "chaos-monkey");
   } catch (err) {
     if (statusOf(err) !== 404) throw err;
+    await deleteIdentityBindings(kube, SELF_NS); // left by a namespace deleted before
     return monkeyIdentity(kube, SELF_NS);
   }
 }
@@ -209,7 +215,7 @@ function benchConfig(paused = false): Record<string, unknown> {
   };
 }
 
-const isBenchNamespace = (ns: string | undefined) => /^bench-\d+$/.test(ns ?? "");
+const isBenchNamespace = (ns: string | undefined) => new RegExp(`^${PREFIX}-\\d+$`).test(ns ?? "");
 
 /** An earlier run at another scale left namespaces or Deployments this run must not see. */
 async function removeLeftovers(): Promise<void> {
@@ -227,7 +233,8 @@ async function removeLeftovers(): Promise<void> {
 
 /** Pods the benchmark's Deployments have now, terminating ones included. */
 async function benchPods(): Promise<number> {
-  return (await kube.core.listPodForAllNamespaces({ labelSelector: APP_LABEL })).items.length;
+  const pods = await kube.core.listPodForAllNamespaces({ labelSelector: APP_LABEL });
+  return pods.items.filter((p) => isBenchNamespace(p.metadata?.namespace)).length;
 }
 
 // --- running the monkey ------------------------------------------------------------------------
@@ -369,6 +376,7 @@ const tickToKill = summarize(
 );
 const recoveries = logs.filter((l) => l.msg === "recovery ended");
 const errorsMs: number[] = [];
+const comparisons: { victim: string; monkeyS: number; watcherS: number }[] = [];
 let unmatched = 0;
 for (const l of recoveries) {
   const phases = l.phases as { recovered?: number } | undefined;
@@ -376,7 +384,10 @@ for (const l of recoveries) {
   const [namespace, name] = String(l.victim).split("/");
   const theirs = watcher.recoveryOf(namespace ?? "", name ?? "");
   if (theirs === undefined) unmatched++;
-  else errorsMs.push(Math.abs(phases.recovered - theirs) * 1000);
+  else {
+    errorsMs.push(Math.abs(phases.recovered - theirs) * 1000);
+    comparisons.push({ victim: String(l.victim), monkeyS: phases.recovered, watcherS: theirs });
+  }
 }
 const accuracy = summarize(errorsMs);
 const outcomes = countBy(recoveries, (l) => String(l.outcome));
@@ -449,7 +460,16 @@ const result = {
   },
   startupMs: startupMs.map(Math.round),
   tickToKillMs: tickToKill,
-  recovery: { outcomes, compared: errorsMs.length, unmatched, errorMs: accuracy },
+  recovery: {
+    outcomes,
+    compared: errorsMs.length,
+    unmatched,
+    errorMs: accuracy,
+    // The largest disagreements, to look into.
+    worst: comparisons
+      .sort((a, b) => Math.abs(b.monkeyS - b.watcherS) - Math.abs(a.monkeyS - a.watcherS))
+      .slice(0, 5),
+  },
   memory: {
     peakRssMiB: Number(mib(peakRss)),
     heap: trend,

@@ -100,10 +100,15 @@ export class RecoveryWatcher {
       .map((s) => s.readyAt as number);
     if (readyTimes.length === 0) return undefined;
     const ready = Math.min(...readyTimes);
+    // The Deployment's status reports the loss (not whole) soon after the deletion; a "whole"
+    // status before that is the previous state, not this recovery (back-to-back kills).
+    const all = this.whole.get(app) ?? [];
+    const dip = all.findIndex((e) => e.at > t0 && !e.whole);
+    if (dip === -1) return undefined;
+    const history = all.slice(dip);
     // Two watch streams do not order against each other: the status saying "whole" may arrive
     // just before or just after the pod's Ready. Recovered is the first instant both hold.
-    const history = this.whole.get(app) ?? [];
-    const before = history.filter((e) => e.at > t0 && e.at <= ready).pop();
+    const before = history.filter((e) => e.at <= ready).pop();
     if (before?.whole) return (ready - t0) / 1000;
     const whole = history.find((e) => e.whole && e.at >= ready);
     return whole === undefined ? undefined : (whole.at - t0) / 1000;
