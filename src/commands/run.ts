@@ -1,11 +1,15 @@
 // chaos-monkey run: long-running. Schedules every target, leader-elected, hot-reloads the config
 // file, serves /metrics, /healthz and /readyz. Returns 0 once `stop` aborts (SIGTERM) and
-// everything has shut down: open recoveries counted aborted, the lease handed over.
+// everything has shut down: open recoveries counted aborted, the lease handed over. Shutdown
+// waits only so long for what needs the API server (a round's kill, the Lease release): one that
+// does not answer must not keep the process past its grace period.
 import seedrandom from "seedrandom";
+import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { watchConfigFile } from "../config/reload.js";
 import type { Config } from "../config/types.js";
 import { Monkey } from "../engine/monkey.js";
+import { roundId } from "../engine/round.js";
 import { Leadership } from "../kube/leadership.js";
 import { Scheduler } from "../engine/scheduler.js";
 import { startHttpServer } from "../observe/http.js";
@@ -21,6 +25,32 @@ import {
   withDryRun,
 } from "./common.js";
 import type { CommonOptions, Env } from "./common.js";
+
+/**
+ * How long shutdown waits for each step that needs the API server: a round's kill (milliseconds
+ * when all is well), closing the watches (open recoveries are counted aborted before that), and
+ * handing the Lease over (unreleased, it expires in 15 s). Together well inside the 30 s grace
+ * period of the shipped Deployment.
+ */
+const WAIT_MS = { rounds: 5000, watches: 2000, lease: 2000 } as const;
+
+/** Resolves true once `work` settles, or false after `ms` (the work goes on unawaited). */
+async function settlesWithin(clock: Clock, work: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  const timedOut = clock.sleep(ms, timer.signal).then(
+    () => false,
+    () => true, // cancelled: the work settled first
+  );
+  try {
+    return await Promise.race([settled, timedOut]);
+  } finally {
+    timer.abort();
+  }
+}
 
 export async function runCommand(
   opts: CommonOptions,
@@ -41,6 +71,7 @@ export async function runCommand(
     if (l) void monkey.finishInterrupted();
   });
   const leadership = new Leadership(elector, stop);
+  const inFlight = new Set<string>(); // ids of rounds running now
   const monkey = new Monkey({
     ...cluster,
     clock,
@@ -56,7 +87,18 @@ export async function runCommand(
     rng: jitter,
     fire: async (_cfg, target, tickMs) => {
       const current = monkey.config?.targets.find((t) => t.name === target.name) ?? target;
-      await monkey.round({ target: current, tickMs, seed: opts.seed });
+      const id = roundId(target.name, tickMs);
+      inFlight.add(id);
+      try {
+        const report = await monkey.round({ target: current, tickMs, seed: opts.seed });
+        // Recoveries end on their own, logged and counted; one that cannot even start because
+        // shutdown stopped the monkey under a late kill must not become an unhandled rejection.
+        report.recoveries.catch((err: unknown) =>
+          log.warn({ err, round: id }, "recovery not followed: the monkey was stopping"),
+        );
+      } finally {
+        inFlight.delete(id);
+      }
     },
   });
   const http = await startHttpServer({
@@ -109,9 +151,15 @@ export async function runCommand(
   } finally {
     log.info({ inFlight: monkey.config?.targets.map((t) => t.name) }, "shutting down");
     reloader.close();
-    await scheduler.stop();
-    await monkey.stop();
-    await leadership.close();
+    if (!(await settlesWithin(clock, scheduler.stop(), WAIT_MS.rounds)))
+      log.warn(
+        { rounds: [...inFlight], waitedMs: WAIT_MS.rounds },
+        "stopping without rounds whose API calls are unanswered; their kills may or may not have happened",
+      );
+    if (!(await settlesWithin(clock, monkey.stop(), WAIT_MS.watches)))
+      log.warn({ waitedMs: WAIT_MS.watches }, "watches not closed in time");
+    if (!(await settlesWithin(clock, leadership.close(), WAIT_MS.lease)))
+      log.warn({ waitedMs: WAIT_MS.lease }, "lease not released in time; it will expire");
     await http.close();
     log.info("stopped");
   }
