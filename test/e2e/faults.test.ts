@@ -282,7 +282,7 @@ describe("faults", () => {
       ).toBe(0);
 
       // Requests stay bounded: a dropped watch resumes from its resourceVersion (no LIST), so
-      // after the start-up lists there is at most one new watch per cache per drop.
+      // after the start-up lists there is one new watch per cache per drop, and nothing more.
       const { lists, watches } = readsOf(id.username);
       const caches = new Set(lists.filter((e) => receivedMs(e) < syncedAt).map(listKey));
       const listsAfter = lists.filter((e) => receivedMs(e) > syncedAt);
@@ -292,9 +292,10 @@ describe("faults", () => {
           `caches ${caches.size}: LISTs after start-up ${listsAfter.length}, WATCHes after start-up ${watchesAfter.length}; ` +
           `kills ${killed.length}, watch errors counted ${metricSum(metrics, "chaos_monkey_errors_total", { operation: "watch" })}`,
       );
-      expect(cut.every((n) => n >= caches.size)).toBe(true); // each drop cut every watch
+      expect(cut.every((n) => n > 0)).toBe(true);
       expect(listsAfter).toEqual([]);
-      expect(watchesAfter.length).toBeLessThanOrEqual(caches.size * drops);
+      // Each cut broke every watch (they share the connections) and each came back once.
+      expect(watchesAfter).toHaveLength(caches.size * drops);
       expectOneEvictionPerKill(m, id.username);
     } finally {
       if (m.proc.exitCode === null) m.proc.kill("SIGTERM");
@@ -391,16 +392,21 @@ describe("faults", () => {
       await sleep(500);
       const signalled = Date.now();
       m.proc.kill("SIGTERM");
-      expect(await m.exited).toBe(0);
+      const grace = graceSeconds();
+      const code = await Promise.race([m.exited, sleep(grace * 1000).then(() => "still running")]);
       const exitS = (Date.now() - signalled) / 1000;
-      console.info(`SIGTERM with a kill hanging: exit 0 after ${exitS.toFixed(1)} s`);
-      expect(exitS).toBeLessThan(graceSeconds());
+      console.info(`SIGTERM with a kill hanging: exit ${String(code)} after ${exitS.toFixed(1)} s`);
+      expect(code, `not stopped within the ${grace} s grace period`).toBe(0);
       expect(m.stderr).toEqual([]);
-      // The open recovery ends aborted; the hung kill is reported failed, never accepted.
+      // The open recovery ends aborted; the hung round is named, and its kill never claimed.
       const ended = logged(m, "recovery ended").map((l) => [l.victim, l.outcome]);
       expect(ended).toEqual([[first.victim, "aborted"]]);
-      expect(logged(m, "kill failed").map((l) => l.victim)).toEqual([hung.victim]);
-      expect(logged(m, "kill accepted")).toHaveLength(1);
+      const unanswered = logged(
+        m,
+        "stopping without rounds whose API calls are unanswered; their kills may or may not have happened",
+      );
+      expect(unanswered.map((l) => l.rounds)).toEqual([[hung.round]]);
+      expect(logged(m, "kill accepted").map((l) => l.victim)).toEqual([first.victim]);
       expect(logged(m, "stopped")).toHaveLength(1);
     } finally {
       proxy.thaw();
