@@ -1,7 +1,9 @@
 // Connection to the cluster: the in-cluster service account inside a pod, the kubeconfig
 // elsewhere. Built once at the CLI edge and passed down.
 import { readFileSync } from "node:fs";
+import type https from "node:https";
 import * as k8s from "@kubernetes/client-node";
+import { Agent } from "undici";
 
 export interface KubeClients {
   readonly kc: k8s.KubeConfig;
@@ -23,21 +25,51 @@ const SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 type Dispatcher = NonNullable<ReturnType<k8s.RequestContext["getDispatcher"]>>;
 
 /**
+ * An answer's headers must arrive within this long. A request on a connection that silently
+ * stopped carrying bytes (a partition, a dropped NAT entry) then fails instead of waiting
+ * undici's default 5 minutes, and undici pings the connection and replaces it if it is dead, so
+ * the requests after it, and every watch sharing it, move to a fresh one. A LIST's headers come
+ * before its body: large lists are not cut short by it.
+ */
+export const HEADERS_TIMEOUT_MS = 30_000;
+
+/**
  * client-node gives every request and every watch a new undici Agent: a connection pool of its
  * own, so a TLS handshake each time and a pool per watch cache. This KubeConfig hands all of
  * them one pool: a kill, an Event or a Lease renewal reuses a kept-alive connection, and a
- * hundred watch caches share one pool. Credentials in headers (tokens) are still applied per
- * request; the pool's TLS settings (CA, client certificate) are those of the loaded kubeconfig.
+ * hundred watch caches share one pool (HTTP/2 where the API server offers it). Credentials in
+ * headers (tokens) are still applied per request; the pool's TLS settings (CA, client
+ * certificate) are those of the loaded kubeconfig.
  */
 class PooledKubeConfig extends k8s.KubeConfig {
-  private pool: Dispatcher | undefined;
+  private pool: Promise<Dispatcher> | undefined;
 
   override async applySecurityAuthentication(ctx: k8s.RequestContext): Promise<void> {
     await super.applySecurityAuthentication(ctx);
     const made = ctx.getDispatcher(); // new, and not connected yet
     if (made === undefined) return;
-    this.pool ??= made;
-    ctx.setDispatcher(this.pool);
+    this.pool ??= this.makePool(made);
+    ctx.setDispatcher(await this.pool);
+  }
+
+  /** client-node's own TLS options, in an Agent with a bound on waiting for an answer. */
+  private async makePool(fallback: Dispatcher): Promise<Dispatcher> {
+    const tls: https.RequestOptions = {};
+    await this.applyToHTTPSOptions(tls);
+    const opts = this.createDispatcherOptions(this.getCurrentCluster(), {
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      pfx: tls.pfx,
+      passphrase: tls.passphrase,
+      ...(tls.rejectUnauthorized === undefined
+        ? {}
+        : { rejectUnauthorized: tls.rejectUnauthorized }),
+      ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+    });
+    // A proxy keeps client-node's own dispatcher (shared all the same).
+    if (opts.type !== "agent") return fallback;
+    return new Agent({ connect: opts.connect, headersTimeout: HEADERS_TIMEOUT_MS });
   }
 }
 
