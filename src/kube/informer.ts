@@ -7,6 +7,7 @@ import { Watch } from "@kubernetes/client-node";
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Clock } from "../clock.js";
 import { apiUrl, getJson, HttpError } from "./http.js";
+import type { RetryNow } from "./retry.js";
 
 export type InformerEventType = "add" | "update" | "delete";
 export interface InformerEvent<T> {
@@ -26,6 +27,8 @@ export interface InformerOptions {
   readonly rng: () => number;
   readonly onError?: (err: unknown, attempt: number) => void;
   readonly pageSize?: number;
+  /** Shared by a view's caches: one getting through again wakes the others from backoff. */
+  readonly retryNow?: RetryNow;
   /** What the cache keeps of each object (default: all but managedFields). */
   readonly transform?: (obj: KubernetesObject) => KubernetesObject;
 }
@@ -38,6 +41,8 @@ function slim<T extends KubernetesObject>(obj: T): T {
 
 const BASE_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
+/** Caches woken together spread their retries over this long. */
+const WAKE_JITTER_MS = 1000;
 
 interface ListResponse<T> {
   items?: T[];
@@ -143,7 +148,25 @@ export class Informer<T extends KubernetesObject> {
     const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (this.failures - 1));
     // Full jitter: many informers failing together must not come back together.
     const ms = ceiling / 2 + this.opts.rng() * (ceiling / 2);
-    await this.opts.clock.sleep(ms, signal).catch(() => undefined);
+    // Cut short when another cache of the view got through: the API server is back.
+    const done = new AbortController();
+    const onAbort = () => done.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const slept = this.opts.clock.sleep(ms, done.signal).then(
+        () => false,
+        () => false,
+      );
+      const woken = this.opts.retryNow?.wait(done.signal).then(() => true);
+      const early = await Promise.race(woken ? [slept, woken] : [slept]);
+      done.abort();
+      if (early && !signal.aborted)
+        await this.opts.clock
+          .sleep(this.opts.rng() * WAKE_JITTER_MS, signal)
+          .catch(() => undefined);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   private async relist(signal: AbortSignal): Promise<void> {
@@ -200,6 +223,14 @@ export class Informer<T extends KubernetesObject> {
     if (rv) this.resourceVersion = rv;
   }
 
+  /** The watch is open on a complete list: synced, and other caches may stop backing off. */
+  private connected(): void {
+    if (this.connections++ > 0) this.reconnects++;
+    if (this.failures > 0) this.opts.retryNow?.recovered();
+    this.failures = 0;
+    this.setSynced(true);
+  }
+
   /** One watch connection; resolves when it ends normally, rejects on an error. */
   private async watchOnce(signal: AbortSignal): Promise<void> {
     const watch = new Watch(this.opts.kc);
@@ -226,11 +257,7 @@ export class Informer<T extends KubernetesObject> {
     );
     const onAbort = () => controller.abort();
     signal.addEventListener("abort", onAbort, { once: true });
-    if (this.resourceVersion && !controller.signal.aborted) {
-      if (this.connections++ > 0) this.reconnects++;
-      this.failures = 0;
-      this.setSynced(true);
-    }
+    if (this.resourceVersion && !controller.signal.aborted) this.connected();
     const err = await ended;
     signal.removeEventListener("abort", onAbort);
     if (signal.aborted) return;

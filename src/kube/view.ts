@@ -23,6 +23,7 @@ import {
   workloadWhole,
 } from "./objects.js";
 import { ControllerIndex } from "./owners.js";
+import { RetryNow } from "./retry.js";
 import { claimCandidate, consumersOf, volumeCandidate } from "./volumes.js";
 import type { Workload, WorkloadKind } from "./objects.js";
 
@@ -56,6 +57,8 @@ export class ClusterView {
   /** A pod target's pods by controller uid, and ReplicaSets by Deployment uid (for recovery). */
   private readonly podsByController = new Map<string, ControllerIndex<V1Pod>>();
   private readonly replicaSetsByController: ControllerIndex<Workload>;
+  /** One cache getting through after an outage wakes the others from their backoff. */
+  private readonly retryNow = new RetryNow();
 
   constructor(private readonly opts: ViewOptions) {
     const podTargets = opts.config.targets.filter((t) => t.kind === "Pod");
@@ -130,6 +133,7 @@ export class ClusterView {
         ...(path.endsWith("/pods") ? { transform: podEssentials } : {}),
         labelSelector,
         fieldSelector,
+        retryNow: this.retryNow,
         clock: this.opts.clock,
         rng: this.opts.rng,
         onError: (err) => this.opts.onError?.(`watch ${path}`, err),
