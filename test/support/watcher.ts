@@ -27,7 +27,7 @@ const keyOf = (m: k8s.V1ObjectMeta | undefined, name = m?.name): string =>
   `${m?.namespace ?? ""}/${name ?? ""}`;
 
 export class RecoveryWatcher {
-  private readonly pods = new Map<string, PodSeen>(); // by uid
+  private readonly podsByUid = new Map<string, PodSeen>();
   private readonly byName = new Map<string, string[]>(); // namespace/name → uids
   private readonly byDeployment = new Map<string, string[]>(); // namespace/app → uids
   private readonly whole = new Map<string, { at: number; whole: boolean }[]>(); // namespace/name
@@ -67,13 +67,18 @@ export class RecoveryWatcher {
     for (const a of this.aborts) a.abort();
   }
 
+  /** Pods seen so far (deleted ones included). */
+  get pods(): number {
+    return this.podsByUid.size;
+  }
+
   private onPod(p: k8s.V1Pod): void {
     const now = preciseNow();
     const uid = p.metadata?.uid ?? "";
-    let seen = this.pods.get(uid);
+    let seen = this.podsByUid.get(uid);
     if (!seen) {
       seen = { uid, app: keyOf(p.metadata, p.metadata?.labels?.app), firstSeen: now };
-      this.pods.set(uid, seen);
+      this.podsByUid.set(uid, seen);
       push(this.byName, keyOf(p.metadata), uid);
       push(this.byDeployment, seen.app, uid);
     }
@@ -87,14 +92,14 @@ export class RecoveryWatcher {
    */
   recoveryOf(namespace: string, podName: string): number | undefined {
     const uids = this.byName.get(`${namespace}/${podName}`) ?? [];
-    const victim = uids.map((u) => this.pods.get(u)).find((s) => s?.deletedAt !== undefined);
+    const victim = uids.map((u) => this.podsByUid.get(u)).find((s) => s?.deletedAt !== undefined);
     const t0 = victim?.deletedAt;
     if (victim === undefined || t0 === undefined) return undefined;
     const app = victim.app;
     // A replacement is any pod first seen after the pods that existed before the kill; allow
     // a few ms for the ReplicaSet's create racing our deletion event.
     const readyTimes = (this.byDeployment.get(app) ?? [])
-      .map((u) => this.pods.get(u))
+      .map((u) => this.podsByUid.get(u))
       .filter((s): s is PodSeen => s !== undefined)
       .filter((s) => s.uid !== victim.uid && s.firstSeen >= t0 - 100 && s.readyAt !== undefined)
       .map((s) => s.readyAt as number);
