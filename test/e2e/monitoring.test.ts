@@ -12,11 +12,10 @@ import type { Kube } from "../support/kube.js";
 import { connect, createNamespace, deleteNamespace, deploymentReady } from "../support/kube.js";
 import type { Identity, Running } from "../support/monkey.js";
 import {
-  asIdentity,
   deleteIdentityBindings,
   freePort,
   monkeyIdentity,
-  startMonkey,
+  startRun,
   writeConfig,
 } from "../support/monkey.js";
 import { deployment, pdb } from "../support/objects.js";
@@ -141,15 +140,9 @@ beforeAll(async () => {
       target("twice", "@every 5s", "30s"),
     ],
   });
-  const port = await freePort();
-  monkey = startMonkey([
-    "run",
-    "--config",
-    config,
-    ...asIdentity(id, selfNs),
-    "--listen",
-    `127.0.0.1:${port}`,
-  ]);
+  const started = await startRun(config, id, selfNs);
+  monkey = started;
+  const port = started.port;
   const promPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "kcm-prom-"));
   writeFileSync(

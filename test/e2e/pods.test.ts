@@ -16,12 +16,11 @@ import type { Identity, LogLine } from "../support/monkey.js";
 import {
   asIdentity,
   deleteIdentityBindings,
-  freePort,
   metricSum,
   monkeyIdentity,
   runMonkey,
   scrape,
-  startMonkey,
+  startRun,
   writeConfig,
 } from "../support/monkey.js";
 import { deployment, pdb, pod } from "../support/objects.js";
@@ -71,8 +70,8 @@ async function runFor(
   config: string,
   until: (m: Map<string, number>) => boolean,
 ): Promise<{ metrics: Map<string, number>; logs: LogLine[] }> {
-  const port = await freePort();
-  const m = startMonkey(["run", "--config", config, ...common(), "--listen", `127.0.0.1:${port}`]);
+  const m = await startRun(config, id, selfNs);
+  const port = m.port;
   try {
     await m.waitForLog((l) => l.msg === "config loaded", 30_000);
     const deadline = Date.now() + 60_000;
@@ -314,15 +313,8 @@ describe("pod chaos", () => {
       ],
       { dryRun: true },
     );
-    const port = await freePort();
-    const m = startMonkey([
-      "run",
-      "--config",
-      config,
-      ...asIdentity(dryId, selfNs),
-      "--listen",
-      `127.0.0.1:${port}`,
-    ]);
+    const m = await startRun(config, dryId, selfNs);
+    const port = m.port;
     try {
       for (let i = 0; i < 3; i++)
         await m.waitForLog(

@@ -17,12 +17,11 @@ import type { Identity, Running } from "../support/monkey.js";
 import {
   asIdentity,
   deleteIdentityBindings,
-  freePort,
   metricSum,
   monkeyIdentity,
   runMonkey,
   scrape,
-  startMonkey,
+  startRun,
   writeConfig,
 } from "../support/monkey.js";
 import { VolumeReconciler } from "../support/reconciler.js";
@@ -73,16 +72,10 @@ const config = (target: Record<string, unknown>) =>
     targets: [{ schedule: "@every 2s", ...target }],
   });
 
-async function startRun(cfg: string): Promise<{ m: Running; port: number }> {
-  const port = await freePort();
-  const m = startMonkey([
-    "run",
-    "--config",
-    cfg,
-    ...asIdentity(id, selfNs),
-    "--listen",
-    `127.0.0.1:${port}`,
-  ]);
+/** `run` as the monkey's identity, stopped after the test if it is still running. */
+async function startTracked(cfg: string): Promise<{ m: Running; port: number }> {
+  const m = await startRun(cfg, id, selfNs);
+  const port = m.port;
   cleanup.unshift(async () => {
     if (m.proc.exitCode === null && m.proc.signalCode === null) {
       m.proc.kill("SIGTERM");
@@ -118,7 +111,7 @@ describe("volume chaos", () => {
       namespace: ns,
     });
     const ops = await reconciler(volumeLabel, { release: true, recreate: false });
-    const { m, port } = await startRun(
+    const { m, port } = await startTracked(
       config({
         name: "claims",
         kind: "PersistentVolumeClaim",
@@ -171,7 +164,7 @@ describe("volume chaos", () => {
       timeoutMs: 60_000,
     });
     const ops = await reconciler(volumeLabel, { release: false, recreate: true });
-    const { m, port } = await startRun(
+    const { m, port } = await startTracked(
       config({
         name: "volumes",
         kind: "PersistentVolume",
@@ -199,7 +192,7 @@ describe("volume chaos", () => {
 
   it("reports a timeout, not an error, when nothing can rebind a killed static volume", async () => {
     const { ns, volumeLabel } = await dbWorld();
-    const { m, port } = await startRun(
+    const { m, port } = await startTracked(
       config({
         name: "volumes",
         kind: "PersistentVolume",
@@ -272,7 +265,7 @@ describe("volume chaos", () => {
       selector: { namespaces: [ns], includeNames: ["^data-db-0$"] },
       action: { stripFinalizers: true, restartConsumers: false },
     });
-    const first = await startRun(cfg);
+    const first = await startTracked(cfg);
     await first.m.waitForLog((l) => l.msg === "strip failed; will retry", 30_000);
     first.m.proc.kill("SIGKILL");
     await first.m.exited;
@@ -290,7 +283,7 @@ describe("volume chaos", () => {
       until: (type, o) => type === "DELETED" && o.metadata?.uid === stuck.metadata?.uid,
       timeoutMs: 60_000,
     });
-    const second = await startRun(cfg);
+    const second = await startTracked(cfg);
     await gone;
     expect(Date.now() - restartedAt).toBeLessThan(60_000);
     await second.m.waitForLog(
