@@ -340,7 +340,10 @@ while ((performance.now() - runStart) / 1000 < DURATION_S) {
     rssBytes: rssBytes(run.m.proc.pid ?? 0),
     heapTotalBytes: metrics.get("nodejs_heap_size_total_bytes") ?? NaN,
     externalBytes: metrics.get("nodejs_external_memory_bytes") ?? NaN,
-    handles: metrics.get("nodejs_active_handles") ?? NaN,
+    // Labelled by handle type: the sum of its series, NaN when it is absent.
+    handles: [...metrics.keys()].some((k) => k.startsWith("nodejs_active_handles{"))
+      ? metricSum(metrics, "nodejs_active_handles")
+      : NaN,
   });
   if (samples.length % 6 === 0) {
     const kills = run.m.logs.filter((l) => l.msg === "kill accepted").length;

@@ -16,7 +16,7 @@ interface Result {
   startupMs: number[];
   tickToKillMs: { n: number; p99: number };
   recovery: { outcomes: Record<string, number>; compared: number; unmatched: number };
-  memory: { peakRssMiB: number };
+  memory: { peakRssMiB: number; activeHandles: { max: number | null } };
   requests: { victims: number; victimWrites: number; steadyLists: number };
   monkey: { rounds: number; skips: number };
   goals: { name: string; value: number; limit: number; met: boolean }[];
@@ -61,6 +61,7 @@ describe("npm run bench", () => {
     expect(r.requests.victimWrites).toBe(3 * r.requests.victims);
     expect(r.requests.steadyLists).toBe(0);
     expect(r.memory.peakRssMiB).toBeGreaterThan(0);
+    expect(r.memory.activeHandles.max).toBeGreaterThan(0); // (null when the metric was misread)
     expect(r.goals.map((g) => g.name)).toHaveLength(7);
     for (const g of r.goals) expect(Number.isFinite(g.value), g.name).toBe(true);
   }, 300_000);
