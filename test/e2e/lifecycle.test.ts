@@ -7,13 +7,13 @@ import { connect, createNamespace, deleteNamespace, deploymentReady } from "../s
 import type { Identity, LogLine } from "../support/monkey.js";
 import {
   asIdentity,
+  chaosConfig,
   deleteIdentityBindings,
   freePort,
   metricSum,
   monkeyIdentity,
   scrape,
   startMonkey,
-  writeConfig,
 } from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
 
@@ -38,20 +38,15 @@ afterAll(async () => {
 const rolledOut = (name: string, replicas: number) => deploymentReady(kube, ns, name, replicas);
 
 const configFor = (app: string, schedule: string) =>
-  writeConfig({
-    apiVersion: "chaos-monkey.io/v1",
-    kind: "ChaosMonkeyConfig",
-    dryRun: false,
-    targets: [
-      {
-        name: app,
-        kind: "Pod",
-        schedule,
-        selector: { namespaces: [ns], labelSelector: `app=${app}` },
-        recovery: { timeout: "1m" },
-      },
-    ],
-  });
+  chaosConfig([
+    {
+      name: app,
+      kind: "Pod",
+      schedule,
+      selector: { namespaces: [ns], labelSelector: `app=${app}` },
+      recovery: { timeout: "1m" },
+    },
+  ]);
 
 const runArgs = async (config: string) => [
   "run",

@@ -12,11 +12,11 @@ import type { Kube } from "../support/kube.js";
 import { connect, createNamespace, deleteNamespace, deploymentReady } from "../support/kube.js";
 import type { Identity, Running } from "../support/monkey.js";
 import {
+  chaosConfig,
   deleteIdentityBindings,
   freePort,
   monkeyIdentity,
   startRun,
-  writeConfig,
 } from "../support/monkey.js";
 import { deployment, pdb } from "../support/objects.js";
 
@@ -130,16 +130,11 @@ beforeAll(async () => {
     selector: { namespaces: [ns], labelSelector: `app=${name}` },
     recovery: { timeout },
   });
-  config = writeConfig({
-    apiVersion: "chaos-monkey.io/v1",
-    kind: "ChaosMonkeyConfig",
-    dryRun: false,
-    targets: [
-      target("web", "@every 3s", "30s"),
-      target("slow", "@every 4s", "2s"),
-      target("twice", "@every 5s", "30s"),
-    ],
-  });
+  config = chaosConfig([
+    target("web", "@every 3s", "30s"),
+    target("slow", "@every 4s", "2s"),
+    target("twice", "@every 5s", "30s"),
+  ]);
   const started = await startRun(config, id, selfNs);
   monkey = started;
   const port = started.port;

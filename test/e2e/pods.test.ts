@@ -15,13 +15,13 @@ import {
 import type { Identity, LogLine } from "../support/monkey.js";
 import {
   asIdentity,
+  chaosConfig,
   deleteIdentityBindings,
   metricSum,
   monkeyIdentity,
   runMonkey,
   scrape,
   startRun,
-  writeConfig,
 } from "../support/monkey.js";
 import { deployment, pdb, pod } from "../support/objects.js";
 import { DeploymentWatcher } from "../support/watcher.js";
@@ -44,14 +44,7 @@ afterAll(async () => {
   await deleteIdentityBindings(kube, selfNs);
 });
 
-const configOf = (targets: unknown[], extra: Record<string, unknown> = {}) =>
-  writeConfig({
-    apiVersion: "chaos-monkey.io/v1",
-    kind: "ChaosMonkeyConfig",
-    dryRun: false,
-    ...extra,
-    targets,
-  });
+const configOf = chaosConfig;
 
 const common = () => asIdentity(id, selfNs);
 

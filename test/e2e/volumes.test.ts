@@ -16,13 +16,13 @@ import {
 import type { Identity, Running } from "../support/monkey.js";
 import {
   asIdentity,
+  chaosConfig,
   deleteIdentityBindings,
   metricSum,
   monkeyIdentity,
   runMonkey,
   scrape,
   startRun,
-  writeConfig,
 } from "../support/monkey.js";
 import { VolumeReconciler } from "../support/reconciler.js";
 
@@ -65,12 +65,7 @@ async function dbWorld(): Promise<{ ns: string; volumeLabel: string }> {
 }
 
 const config = (target: Record<string, unknown>) =>
-  writeConfig({
-    apiVersion: "chaos-monkey.io/v1",
-    kind: "ChaosMonkeyConfig",
-    dryRun: false,
-    targets: [{ schedule: "@every 2s", ...target }],
-  });
+  chaosConfig([{ schedule: "@every 2s", ...target }]);
 
 /** `run` as the monkey's identity, stopped after the test if it is still running. */
 async function startTracked(cfg: string): Promise<{ m: Running; port: number }> {
@@ -320,12 +315,8 @@ describe("volume chaos", () => {
     const before = new Map<string, string>();
     for (const n of [optedOut, unselected])
       before.set(n, (await kube.core.readPersistentVolume({ name: n })).metadata?.uid ?? "");
-    const cfg = writeConfig({
-      apiVersion: "chaos-monkey.io/v1",
-      kind: "ChaosMonkeyConfig",
-      dryRun: false,
-      safety: { maxPerOwner: 10, requireHealthy: false },
-      targets: [
+    const cfg = chaosConfig(
+      [
         {
           name: "claims",
           kind: "PersistentVolumeClaim",
@@ -344,7 +335,8 @@ describe("volume chaos", () => {
           action: { stripFinalizers: true },
         },
       ],
-    });
+      { safety: { maxPerOwner: 10, requireHealthy: false } },
+    );
     const r = await runMonkey([
       "once",
       "--config",
