@@ -1,5 +1,5 @@
 # Build: lint, unit-test and bundle the command into one file.
-FROM node:24-bookworm-slim AS build
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund

