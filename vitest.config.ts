@@ -6,7 +6,12 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "test/unit/**/*.test.ts", "test/bench/**/*.test.ts"],
+          include: [
+            "src/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+            "test/bench/**/*.test.ts",
+            "test/support/**/*.test.ts",
+          ],
         },
       },
       {

@@ -38,3 +38,41 @@ export async function getJson(kc: KubeConfig, url: URL, signal?: AbortSignal): P
     throw new HttpError(res.status, `GET ${url.pathname}: ${res.status} ${res.statusText}`);
   return res.json();
 }
+
+export interface JsonRequest {
+  readonly method: "POST" | "PUT";
+  readonly body: unknown;
+  readonly signal?: AbortSignal;
+}
+
+/** A JSON write; a refusal throws HttpError carrying the API's Status message. */
+export async function sendJson(kc: KubeConfig, url: URL, req: JsonRequest): Promise<unknown> {
+  const ctx = new RequestContext(url.toString(), req.method);
+  await kc.applySecurityAuthentication(ctx);
+  const res = await fetch(url, {
+    method: req.method,
+    headers: {
+      ...ctx.getHeaders(),
+      "content-type": "application/json",
+      accept: "application/json",
+    },
+    body: JSON.stringify(req.body),
+    dispatcher: ctx.getDispatcher() as never,
+    ...(req.signal ? { signal: req.signal } : {}),
+  });
+  if (!res.ok) {
+    const why = statusMessage(await res.text()) ?? res.statusText;
+    throw new HttpError(res.status, `${req.method} ${url.pathname}: ${res.status} ${why}`);
+  }
+  return res.json();
+}
+
+function statusMessage(text: string): string | undefined {
+  try {
+    const status = JSON.parse(text) as { message?: unknown } | null;
+    if (typeof status?.message === "string") return status.message;
+  } catch {
+    // not a Status object
+  }
+  return text ? text.slice(0, 300) : undefined;
+}

@@ -1,163 +1,290 @@
 // Leader election on a coordination.k8s.io/v1 Lease (SPEC §4: 15 s lease, 10 s renew deadline,
-// 2 s retry), the way client-go does it: optimistic concurrency on resourceVersion, expiry judged
-// by when *this* process last saw the record change (never by comparing clocks across machines),
-// and a leader that stops acting once it could not renew within the deadline, which is shorter
-// than the lease, so two replicas never act at once.
-import { V1MicroTime } from "@kubernetes/client-node";
-import type { CoordinationV1Api, V1Lease } from "@kubernetes/client-node";
+// 2 s retry), the way client-go does it: optimistic concurrency on resourceVersion, and expiry of
+// another holder judged by how long *this* process has seen its record unchanged (never by
+// comparing clocks across machines).
+//
+// SPEC §7.5: a process acts only while its term is unexpired by its own clock, and the term is
+// counted from when the renewal was *sent*: the write reached the server no earlier than that, so
+// another replica, which waits a whole lease duration (15 s) after it last saw the record change,
+// cannot take over before our term (10 s from the send) is over. Counting from the answer would
+// let a slow answer stretch the term past that. Every write is checked against the term
+// (beginWrite), and the Lease is only handed over once no write is still on the wire.
 import type { Clock } from "../clock.js";
 import type { Logger } from "../observe/logger.js";
-import { statusCode } from "./client.js";
 import { errorFields } from "./errors.js";
+import { LeaseConflict, microTime } from "./lease-api.js";
+import type { LeaseApi, LeaseRecord, LeaseSpec } from "./lease-api.js";
 
 export interface LeaderOptions {
-  readonly api: CoordinationV1Api;
-  readonly namespace: string;
+  readonly lease: LeaseApi;
   readonly identity: string;
   readonly clock: Clock;
   readonly log: Logger;
-  readonly name?: string;
   readonly leaseDurationMs?: number;
   readonly renewDeadlineMs?: number;
   readonly retryPeriodMs?: number;
   readonly onChange?: (leader: boolean) => void;
 }
 
+export type StepDownReason = "renew deadline" | "another holder" | "conflict" | "released";
+
+type Outcome = "written" | "held";
+
 export class LeaderElector {
-  private readonly name: string;
+  private readonly lease: LeaseApi;
+  private readonly clock: Clock;
+  private readonly log: Logger;
   private readonly leaseMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryMs: number;
-  private lastRenewMs = -Infinity;
-  private observed = "";
-  private observedAtMs = 0;
   private leading = false;
+  /** Clock time the last successful write was sent + the renew deadline. */
+  private termEnd = -Infinity;
+  private termWatch: AbortController | undefined;
+  /** The holder's record as last read, and when this process first saw it so. */
+  private observed = { key: "", atMs: 0 };
+  private attempt: Promise<boolean> | undefined;
+  private wrote = false;
+  /** Aborted by release(): this elector is done, and an attempt on the wire is cut off. */
+  private readonly closing = new AbortController();
+  private inFlight = 0;
+  private drained: (() => void)[] = [];
 
   constructor(private readonly opts: LeaderOptions) {
-    this.name = opts.name ?? "chaos-monkey";
+    this.lease = opts.lease;
+    this.clock = opts.clock;
+    this.log = opts.log;
     this.leaseMs = opts.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
     this.retryMs = opts.retryPeriodMs ?? 2_000;
   }
 
-  /** True only while the last successful renewal is within the renew deadline. */
+  /** Leading, and the term (counted from the last successful write's send) not yet over. */
   isLeader(): boolean {
-    return this.leading && this.opts.clock.now() - this.lastRenewMs < this.renewDeadlineMs;
+    return this.leading && this.clock.now() < this.termEnd;
   }
 
-  /** Tries to acquire or renew until `signal` aborts; then releases the lease if held. */
-  async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await this.tryOnce();
-      await this.opts.clock.sleep(this.retryMs, signal).catch(() => undefined);
-    }
-    await this.release();
-  }
-
-  /** Acquires the lease, waiting up to `timeoutMs` for a current holder to let it expire. */
-  async acquire(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = this.opts.clock.now() + timeoutMs;
-    while (!signal?.aborted && this.opts.clock.now() < deadline) {
-      if (await this.tryOnce()) return true;
-      await this.opts.clock.sleep(this.retryMs, signal).catch(() => undefined);
-    }
-    return false;
-  }
-
-  /** One acquire-or-renew attempt. */
-  async tryOnce(): Promise<boolean> {
-    try {
-      const ok = await this.attempt();
-      if (ok) this.lastRenewMs = this.opts.clock.now();
-      this.setLeading(ok ? true : this.isLeader());
-      return ok;
-    } catch (err) {
-      this.opts.log.warn({ ...errorFields(err), lease: this.name }, "lease update failed");
-      this.setLeading(this.isLeader());
-      return false;
-    }
-  }
-
-  private setLeading(value: boolean): void {
-    if (value === this.leading) return;
-    this.leading = value;
-    this.opts.log.info(
-      { lease: this.name, identity: this.opts.identity, leader: value },
-      value ? "became leader" : "lost leadership",
-    );
-    this.opts.onChange?.(value);
-  }
-
-  private spec(lease: V1Lease | undefined, takeover: boolean): V1Lease["spec"] {
-    const now = new V1MicroTime(this.opts.clock.now());
-    const transitions = lease?.spec?.leaseTransitions ?? 0;
-    return {
-      holderIdentity: this.opts.identity,
-      leaseDurationSeconds: Math.round(this.leaseMs / 1000),
-      acquireTime: takeover ? now : (lease?.spec?.acquireTime ?? now),
-      renewTime: now,
-      leaseTransitions: takeover && lease ? transitions + 1 : transitions,
+  /**
+   * Call before every write the monkey makes: undefined means "do not write"; otherwise call the
+   * returned `done` once the write has been answered (or given up), so release() can wait for it.
+   */
+  beginWrite(): (() => void) | undefined {
+    if (!this.isLeader()) return undefined;
+    this.inFlight++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.inFlight--;
+      if (this.inFlight === 0) for (const wake of this.drained.splice(0)) wake();
     };
   }
 
-  private async attempt(): Promise<boolean> {
-    const { api, namespace } = this.opts;
-    let lease: V1Lease;
-    try {
-      lease = await api.readNamespacedLease({ name: this.name, namespace });
-    } catch (err) {
-      if (statusCode(err) !== 404) throw err;
-      return this.write(() =>
-        api.createNamespacedLease({
-          namespace,
-          body: { metadata: { name: this.name, namespace }, spec: this.spec(undefined, true) },
-        }),
+  /**
+   * Acquires or renews every retry period until `signal` aborts. Never releases: the caller
+   * decides (a switch to dry-run must write nothing, not even a release). A term that is not
+   * renewed still ends on time.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    const stop = AbortSignal.any([signal, this.closing.signal]); // release() ends it too
+    while (!stop.aborted) {
+      await this.tryOnce(signal);
+      await this.clock.sleep(this.retryMs, stop).catch(() => undefined);
+    }
+  }
+
+  /** Tries until leader or `timeoutMs` has passed (a current holder's lease must expire first). */
+  async acquire(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = this.clock.now() + timeoutMs;
+    for (;;) {
+      if (signal?.aborted || this.closing.signal.aborted) return false;
+      if (await this.tryOnce(signal)) return true;
+      const left = deadline - this.clock.now();
+      if (left <= 0) return false;
+      try {
+        await this.clock.sleep(Math.min(this.retryMs, left), signal);
+      } catch {
+        return false;
+      }
+    }
+  }
+
+  /** One acquire-or-renew; true when it left this process the leader. Concurrent calls share one. */
+  tryOnce(signal?: AbortSignal): Promise<boolean> {
+    if (this.closing.signal.aborted) return Promise.resolve(false);
+    this.attempt ??= this.attemptOnce(signal).finally(() => {
+      this.attempt = undefined;
+    });
+    return this.attempt;
+  }
+
+  /**
+   * Stops leading at once (no beginWrite succeeds from here on, and this elector is done), waits
+   * up to `waitMs` for writes in flight, then hands the Lease over (client-go's ReleaseOnCancel)
+   * if this process still holds it. Never throws.
+   */
+  async release(waitMs = 0): Promise<void> {
+    this.closing.abort();
+    this.stepDown("released");
+    if (!(await this.writesEnded(waitMs))) {
+      // A kill still on the wire must not overlap the next leader's term: let the Lease expire.
+      this.log.warn(
+        { inFlight: this.inFlight, waitedMs: waitMs },
+        "writes still in flight; not releasing the lease, it will expire",
       );
+      return;
     }
-    const holder = lease.spec?.holderIdentity ?? "";
-    const mine = holder === this.opts.identity;
-    if (!mine && !this.expired(holder, lease)) return false;
-    const body: V1Lease = { ...lease, spec: this.spec(lease, !mine) };
-    return this.write(() => api.replaceNamespacedLease({ name: this.name, namespace, body }));
-  }
-
-  /** Has the record stayed unchanged for a whole lease duration, as this process saw it? */
-  private expired(holder: string, lease: V1Lease): boolean {
-    const record = `${holder}@${String(lease.spec?.renewTime ?? "")}`;
-    if (record !== this.observed) {
-      this.observed = record;
-      this.observedAtMs = this.opts.clock.now();
-    }
-    return holder === "" || this.opts.clock.now() - this.observedAtMs > this.leaseMs;
-  }
-
-  private async write(fn: () => Promise<V1Lease>): Promise<boolean> {
+    await this.attempt; // cut off above; settled, its write cannot race ours
+    if (!this.wrote) return;
+    const calls = this.deadline(this.clock.now() + this.renewDeadlineMs);
     try {
-      await fn();
-      return true;
+      const record = await this.lease.read(calls.signal);
+      if (record?.spec.holderIdentity !== this.opts.identity) return;
+      const spec: LeaseSpec = { ...record.spec, holderIdentity: "", leaseDurationSeconds: 1 };
+      await this.lease.replace({ ...record, spec }, calls.signal);
+      this.log.info({ identity: this.opts.identity }, "lease released");
     } catch (err) {
-      if (statusCode(err) === 409) return false; // someone else wrote first
-      throw err;
+      this.log.warn(errorFields(err), "lease not released; it will expire");
+    } finally {
+      calls.cancel();
     }
   }
 
-  /** Hands the lease over at once instead of letting it expire (client-go's ReleaseOnCancel). */
-  async release(): Promise<void> {
+  private async attemptOnce(outer: AbortSignal | undefined): Promise<boolean> {
+    const sentAt = this.clock.now();
+    // A leader's calls may not outlive its term; a candidate's not its would-be term.
+    const calls = this.deadline(
+      this.isLeader() ? this.termEnd : sentAt + this.renewDeadlineMs,
+      outer ? AbortSignal.any([outer, this.closing.signal]) : this.closing.signal,
+    );
+    try {
+      return this.settle(await this.acquireOrRenew(calls.signal), sentAt);
+    } catch (err) {
+      return this.failed(err);
+    } finally {
+      calls.cancel();
+    }
+  }
+
+  private async acquireOrRenew(signal: AbortSignal): Promise<Outcome> {
+    const record = await this.lease.read(signal);
+    if (!record) {
+      this.see(await this.lease.create(this.nextSpec(undefined), signal));
+      return "written";
+    }
+    this.see(record);
+    if (!this.free(record)) return "held";
+    this.see(await this.lease.replace({ ...record, spec: this.nextSpec(record.spec) }, signal));
+    return "written";
+  }
+
+  private settle(outcome: Outcome, sentAt: number): boolean {
+    if (outcome === "held") {
+      this.stepDown("another holder");
+      return false;
+    }
+    this.wrote = true;
+    const termEnd = sentAt + this.renewDeadlineMs;
+    // An answer after the term it would have started (or after release began) starts nothing.
+    if (this.closing.signal.aborted || this.clock.now() >= termEnd) return this.isLeader();
+    this.termEnd = termEnd;
+    this.becomeLeader();
+    return true;
+  }
+
+  private failed(err: unknown): boolean {
+    if (err instanceof LeaseConflict) {
+      this.log.debug({ identity: this.opts.identity }, "lease written by another first");
+      this.stepDown("conflict");
+      return false;
+    }
+    this.log.warn({ ...errorFields(err), identity: this.opts.identity }, "lease update failed");
+    // Still leading until the term runs out: the timer set in becomeLeader ends it on time.
+    if (this.leading && !this.isLeader()) this.stepDown("renew deadline");
+    return false;
+  }
+
+  /** Ours, released (empty holder), or unchanged for a whole lease duration as we saw it. */
+  private free(record: LeaseRecord): boolean {
+    const holder = record.spec.holderIdentity ?? "";
+    if (holder === this.opts.identity || holder === "") return true;
+    const leaseMs = Math.max(this.leaseMs, (record.spec.leaseDurationSeconds ?? 0) * 1000);
+    return this.clock.now() - this.observed.atMs >= leaseMs;
+  }
+
+  /** Restarts the expiry count whenever the holder or its renewTime changes. */
+  private see(record: LeaseRecord): void {
+    const key = `${record.spec.holderIdentity ?? ""}@${record.spec.renewTime ?? ""}`;
+    if (key !== this.observed.key) this.observed = { key, atMs: this.clock.now() };
+  }
+
+  private nextSpec(prev: LeaseSpec | undefined): LeaseSpec {
+    const now = microTime(this.clock.now());
+    const takeover = prev?.holderIdentity !== this.opts.identity;
+    const transitions = prev?.leaseTransitions ?? 0;
+    return {
+      ...prev,
+      holderIdentity: this.opts.identity,
+      leaseDurationSeconds: Math.ceil(this.leaseMs / 1000),
+      acquireTime: takeover ? now : (prev.acquireTime ?? now),
+      renewTime: now,
+      leaseTransitions: takeover && prev ? transitions + 1 : transitions,
+    };
+  }
+
+  private becomeLeader(): void {
+    if (this.leading) return;
+    this.leading = true;
+    this.log.info({ identity: this.opts.identity }, "became leader");
+    const watch = new AbortController();
+    this.termWatch = watch;
+    void this.endTermOnTime(watch.signal);
+    this.opts.onChange?.(true);
+  }
+
+  /** onChange(false) at the term's end even while a renewal hangs or none is being made. */
+  private async endTermOnTime(signal: AbortSignal): Promise<void> {
+    try {
+      while (this.isLeader())
+        await this.clock.sleep(Math.max(1, this.termEnd - this.clock.now()), signal);
+    } catch {
+      return; // stepped down already
+    }
+    this.stepDown("renew deadline");
+  }
+
+  private stepDown(reason: StepDownReason): void {
     if (!this.leading) return;
-    this.setLeading(false);
-    try {
-      const lease = await this.opts.api.readNamespacedLease({
-        name: this.name,
-        namespace: this.opts.namespace,
-      });
-      if (lease.spec?.holderIdentity !== this.opts.identity) return;
-      await this.opts.api.replaceNamespacedLease({
-        name: this.name,
-        namespace: this.opts.namespace,
-        body: { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1 } },
-      });
-    } catch (err) {
-      this.opts.log.warn(errorFields(err), "lease not released; it will expire");
-    }
+    this.leading = false;
+    this.termWatch?.abort();
+    this.termWatch = undefined;
+    this.log.info({ identity: this.opts.identity, reason }, "lost leadership");
+    this.opts.onChange?.(false);
+  }
+
+  /** A signal that aborts at `at` on the clock (or with `outer`); cancel() drops the timer. */
+  private deadline(at: number, outer?: AbortSignal): { signal: AbortSignal; cancel: () => void } {
+    const ctl = new AbortController();
+    const timer = new AbortController();
+    void this.clock.sleep(at - this.clock.now(), timer.signal).then(
+      () => ctl.abort(new Error("lease call passed its deadline")),
+      () => undefined,
+    );
+    const signal = outer ? AbortSignal.any([ctl.signal, outer]) : ctl.signal;
+    return { signal, cancel: () => timer.abort() };
+  }
+
+  private async writesEnded(waitMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return true;
+    if (waitMs <= 0) return false;
+    const timer = new AbortController();
+    const ended = new Promise<boolean>((resolve) => this.drained.push(() => resolve(true)));
+    const timedOut = this.clock.sleep(waitMs, timer.signal).then(
+      () => false,
+      () => false,
+    );
+    const result = await Promise.race([ended, timedOut]);
+    timer.abort();
+    return result;
   }
 }
