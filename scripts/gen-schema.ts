@@ -6,14 +6,16 @@
 //
 // zod cannot express its refinements (cron, zones, regexes, selectors) in JSON Schema, so this
 // script adds by path what they imply where a pattern is exact or errs only on the side of
-// accepting: durations, blackout windows, schedule shapes, and the kind- and mode-dependent rules
-// of src/config/resolve.ts as if/then. What remains only `chaos-monkey validate` catches.
+// accepting: durations, blackout windows, schedule shapes, field selectors, and the kind- and
+// mode-dependent rules of src/config/resolve.ts as if/then. What remains only
+// `chaos-monkey validate` catches.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as prettier from "prettier";
 import { z } from "zod";
-import { DEFAULT_EXCLUDED_NAMESPACES, DEFAULT_OPT_OUT_ANNOTATION } from "../src/config/resolve.js";
+import { DEFAULT_OPT_OUT_ANNOTATION, SYSTEM_NAMESPACES } from "../src/config/resolve.js";
 import { rawConfigSchema } from "../src/config/schema.js";
+import { SELECTABLE_FIELDS } from "../src/select/labels.js";
 
 export const SCHEMA_PATH = fileURLToPath(new URL("../config/schema.json", import.meta.url));
 export const SCHEMA_ID = "https://chaos-monkey.io/schemas/config/v1/schema.json";
@@ -53,12 +55,29 @@ const MACROS = "yearly|annually|monthly|weekly|daily|midnight|hourly";
 const CRON_FIELD = "[0-9A-Za-z*?/,#-]+";
 const SCHEDULE = String.raw`^\s*(@(${MACROS})|@every\s+${DURATION.slice(1, -1)}|${CRON_FIELD}(\s+${CRON_FIELD}){4,5})\s*$`;
 
+/**
+ * parseFieldSelector, restricted to the fields of one kind (SELECTABLE_FIELDS): blank, or
+ * comma-separated `<field> (=|==|!=) <value without commas>`, blanks around each part. Exact.
+ */
+function fieldSelectorPattern(fields: readonly string[]): string {
+  const field = `(${fields.map((f) => f.replaceAll(".", String.raw`\.`)).join("|")})`;
+  const term = String.raw`\s*${field}\s*(==|=|!=)[^,]*`;
+  return String.raw`^(\s*|${term}(,${term})*)$`;
+}
+const POD_FIELD_SELECTOR = fieldSelectorPattern(SELECTABLE_FIELDS.Pod);
+// Claims and volumes share their fields; should they part, the volume rule below must split.
+const VOLUME_FIELD_SELECTOR = fieldSelectorPattern(SELECTABLE_FIELDS.PersistentVolumeClaim);
+if (fieldSelectorPattern(SELECTABLE_FIELDS.PersistentVolume) !== VOLUME_FIELD_SELECTOR)
+  throw new Error("gen-schema: claims and volumes no longer select on the same fields");
+
 export const PATTERNS = {
   duration: DURATION,
   weekday: WEEKDAY,
   timeRange: TIME_RANGE,
   date: DATE,
   schedule: SCHEDULE,
+  podFieldSelector: POD_FIELD_SELECTOR,
+  volumeFieldSelector: VOLUME_FIELD_SELECTOR,
 } as const;
 
 // ---- Annotations by path: "a.b" walks properties, a "[]" suffix steps into the list's items. ----
@@ -101,20 +120,34 @@ const ANNOTATIONS: Readonly<Record<string, Annotation>> = {
   },
   safety: { description: "Guards that hold whatever a target asks for." },
   "safety.excludedNamespaces": {
-    description: "Namespaces never touched. The monkey's own namespace is always excluded as well.",
-    default: DEFAULT_EXCLUDED_NAMESPACES,
+    description:
+      `Namespaces never touched, added to the always-excluded ${SYSTEM_NAMESPACES.join(", ")} ` +
+      "(see allowSystemNamespaces) and the monkey's own namespace.",
+    default: [],
+    examples: [["monitoring"]],
+  },
+  "safety.allowSystemNamespaces": {
+    description:
+      `true lifts the exclusion of ${SYSTEM_NAMESPACES.join(", ")}. ` +
+      "The monkey's own namespace stays excluded.",
+    default: false,
   },
   "safety.optOutAnnotation": {
     description:
-      'An object, or its namespace, annotated with this key and "true" is never touched.',
+      'An object, or its namespace, annotated with this key and "true" is never touched; nor ' +
+      "is a claim or volume whose claim, or any pod mounting it, is so annotated.",
     default: DEFAULT_OPT_OUT_ANNOTATION,
   },
   "safety.maxKillsPerRound": {
-    description: "Hard cap on victims per round, whatever a target's mode asks for.",
+    description:
+      "Hard cap on kills per round, whatever a target's mode asks for; a volume victim whose " +
+      "consumers are restarted counts 1 + their number. At least 1: to stop kills, set paused.",
     default: 10,
   },
   "safety.maxPerOwner": {
-    description: "At most this many victims of one owning workload per round.",
+    description:
+      "At most this many victims of one owning workload per round. At least 1: to stop kills, " +
+      "set paused.",
     default: 1,
   },
   "safety.requireHealthy": {
@@ -176,15 +209,22 @@ const ANNOTATIONS: Readonly<Record<string, Annotation>> = {
     examples: ["app=web,tier!=db"],
   },
   "targets[].selector.fieldSelector": {
-    description: "Kubernetes field selector, sent to the API server.",
-    examples: ["spec.nodeName=node-1"],
+    description:
+      `Kubernetes field selector (=, ==, !=) on the fields the API server supports for the kind: ` +
+      `pods ${SELECTABLE_FIELDS.Pod.join(", ")}; claims and volumes ` +
+      `${SELECTABLE_FIELDS.PersistentVolumeClaim.join(", ")}.`,
+    examples: ["spec.nodeName=node-1", "status.phase=Running,spec.nodeName!=node-0"],
   },
   "targets[].selector.annotations": { description: "Exact-match annotations." },
   "targets[].selector.includeNames": {
-    description: "Regular expressions on metadata.name; any must match.",
+    description:
+      "Regular expressions on metadata.name; any must match. RE2 syntax, matched in linear " +
+      "time: no backreferences or lookaround.",
   },
   "targets[].selector.excludeNames": {
-    description: "Regular expressions on metadata.name; none may match.",
+    description:
+      "Regular expressions on metadata.name; none may match. RE2 syntax, matched in linear " +
+      "time: no backreferences or lookaround.",
   },
   "targets[].selector.ownerKinds": {
     description:
@@ -211,8 +251,8 @@ const ANNOTATIONS: Readonly<Record<string, Annotation>> = {
   "targets[].action": { description: "How to kill." },
   "targets[].action.method": {
     description:
-      "Pods only: evict (honours PodDisruptionBudgets; a 429 is a skip) or delete. " +
-      "Volumes are always deleted.",
+      "evict (honours PodDisruptionBudgets; a 429 is a skip) or delete. Pods: how the victim " +
+      "is killed. Volumes (always deleted): how their consumers are restarted.",
     default: "evict",
   },
   "targets[].action.gracePeriodSeconds": {
@@ -241,13 +281,23 @@ const TARGET_RULES: readonly JsonSchema[] = [
     if: { properties: { kind: { const: "Pod" } }, required: ["kind"] },
     then: {
       properties: {
+        selector: {
+          type: "object",
+          properties: { fieldSelector: { type: "string", pattern: POD_FIELD_SELECTOR } },
+        },
         action: { type: "object", properties: { stripFinalizers: false, restartConsumers: false } },
       },
     },
     else: {
       properties: {
-        selector: { type: "object", properties: { ownerKinds: false, includeOrphans: false } },
-        action: { type: "object", properties: { method: false } },
+        selector: {
+          type: "object",
+          properties: {
+            ownerKinds: false,
+            includeOrphans: false,
+            fieldSelector: { type: "string", pattern: VOLUME_FIELD_SELECTOR },
+          },
+        },
       },
     },
   },
@@ -339,7 +389,7 @@ export function generateSchema(): JsonSchema {
     description:
       "The config file of kube-chaos-monkey (apiVersion chaos-monkey.io/v1, kind " +
       "ChaosMonkeyConfig). `chaos-monkey validate` also checks what this schema cannot: cron " +
-      "field values, IANA time zones, regular expressions, label and field selectors, unique " +
+      "field values, IANA time zones, regular expressions (RE2), label selectors, unique " +
       "target names, non-empty time ranges and real calendar days.",
   }) as JsonSchema;
 }

@@ -39,7 +39,7 @@ describe("loadConfig", () => {
       timezone: "UTC",
       recoveryTimeoutMs: 300_000,
       action: {
-        method: "delete",
+        method: "evict", // how its consumers are restarted
         stripFinalizers: ["kubernetes.io/pvc-protection"],
         restartConsumers: true,
       },
@@ -67,6 +67,7 @@ describe("loadConfig", () => {
       recoveryTimeoutMs: 300_000,
       safety: {
         excludedNamespaces: ["kube-system", "kube-public", "kube-node-lease"],
+        allowSystemNamespaces: false,
         optOutAnnotation: "chaos-monkey.io/exclude",
         maxKillsPerRound: 10,
         maxPerOwner: 1,
@@ -136,13 +137,51 @@ describe("loadConfig", () => {
       ["targets[0].action.stripFinalizers: applies to volume targets only (line 7)"],
     ],
     [
-      "pod-only settings on a volume target",
+      "pod-only settings on a volume target (method is not one: it restarts the consumers)",
       base(
         `  - name: v\n    kind: PersistentVolume\n    schedule: "@hourly"\n    selector: {includeOrphans: true}\n    action: {method: evict}\n`,
       ),
+      ["targets[0].selector.includeOrphans: applies to Pod targets only (line 7)"],
+    ],
+    [
+      "a pod field selector on a field the API server cannot select pods by",
+      base(
+        `  - name: web\n    kind: Pod\n    schedule: "@hourly"\n    selector: {fieldSelector: "spec.nodeName=a,status.hostIP=10.0.0.1"}\n`,
+      ),
       [
-        "targets[0].selector.includeOrphans: applies to Pod targets only (line 7)",
-        "targets[0].action.method: applies to Pod targets only (volumes are always deleted) (line 8)",
+        'targets[0].selector.fieldSelector: "spec.nodeName=a,status.hostIP=10.0.0.1" names field "status.hostIP", which a Pod field selector cannot use (allowed: metadata.name, metadata.namespace, spec.nodeName, spec.restartPolicy, spec.schedulerName, spec.serviceAccountName, status.nominatedNodeName, status.phase, status.podIP) (line 7)',
+      ],
+    ],
+    [
+      "claim and volume field selectors on anything but metadata.name and metadata.namespace",
+      base(
+        `  - name: c\n    kind: PersistentVolumeClaim\n    schedule: "@hourly"\n    selector: {fieldSelector: "status.phase=Bound,constructor!=x"}\n  - name: v\n    kind: PersistentVolume\n    schedule: "@hourly"\n    selector: {fieldSelector: "spec.storageClassName=ssd"}\n`,
+      ),
+      [
+        'targets[0].selector.fieldSelector: "status.phase=Bound,constructor!=x" names fields "status.phase", "constructor", which a PersistentVolumeClaim field selector cannot use (allowed: metadata.name, metadata.namespace) (line 7)',
+        'targets[1].selector.fieldSelector: "spec.storageClassName=ssd" names field "spec.storageClassName", which a PersistentVolume field selector cannot use (allowed: metadata.name, metadata.namespace) (line 11)',
+      ],
+    ],
+    [
+      "name patterns RE2 cannot match in linear time",
+      base(
+        `  - name: web\n    kind: Pod\n    schedule: "@hourly"\n    selector:\n      includeNames: ["^web-(?!canary)"]\n      excludeNames: ["(a)\\\\1", "(x"]\n`,
+      ),
+      [
+        'targets[0].selector.includeNames[0]: "^web-(?!canary)" is not supported (invalid or unsupported Perl syntax: `(?!`): names are matched in linear time (RE2 syntax), so backreferences and lookaround are not available (line 8)',
+        'targets[0].selector.excludeNames[0]: "(a)\\\\1" is not supported (invalid escape sequence: `\\1`): names are matched in linear time (RE2 syntax), so backreferences and lookaround are not available (line 9)',
+        'targets[0].selector.excludeNames[1]: "(x" is not a valid regular expression (line 9)',
+      ],
+    ],
+    [
+      "caps of 0 (paused is the way to stop kills)",
+      base(
+        `  - name: web\n    kind: Pod\n    schedule: "@hourly"\n`,
+        `safety:\n  maxKillsPerRound: 0\n  maxPerOwner: 0\n`,
+      ),
+      [
+        "safety.maxKillsPerRound: 0 must be at least 1 (to stop kills, set paused: true) (line 4)",
+        "safety.maxPerOwner: 0 must be at least 1 (to stop kills, set paused: true) (line 5)",
       ],
     ],
     [
@@ -174,5 +213,94 @@ describe("loadConfig", () => {
     ["a duplicate key", "kind: a\nkind: b\n", ["Map keys must be unique (line 2)"]],
   ])("rejects %s", (_what, text, expected) => {
     expect(errorsOf(text)).toEqual(expected);
+  });
+});
+
+describe("loadConfig: safety", () => {
+  const safetyOf = (top: string) => {
+    const r = loadConfig(base(`  - name: web\n    kind: Pod\n    schedule: "@hourly"\n`, top));
+    if (!r.ok) throw new Error(r.errors.join("\n"));
+    return r.config.safety;
+  };
+
+  it("adds excludedNamespaces to the system namespaces instead of replacing them", () => {
+    expect(safetyOf("safety:\n  excludedNamespaces: [monitoring]\n").excludedNamespaces).toEqual([
+      "kube-system",
+      "kube-public",
+      "kube-node-lease",
+      "monitoring",
+    ]);
+    expect(safetyOf("safety:\n  excludedNamespaces: []\n").excludedNamespaces).toEqual([
+      "kube-system",
+      "kube-public",
+      "kube-node-lease",
+    ]);
+    expect(
+      safetyOf("safety:\n  excludedNamespaces: [kube-system, monitoring, monitoring]\n")
+        .excludedNamespaces,
+    ).toEqual(["kube-system", "kube-public", "kube-node-lease", "monitoring"]);
+  });
+
+  it("allowSystemNamespaces lifts only the system namespaces", () => {
+    const s = safetyOf(
+      "safety:\n  allowSystemNamespaces: true\n  excludedNamespaces: [monitoring]\n",
+    );
+    expect(s.excludedNamespaces).toEqual(["monitoring"]);
+    expect(s.allowSystemNamespaces).toBe(true);
+    // A system namespace listed explicitly stays excluded.
+    expect(
+      safetyOf("safety:\n  allowSystemNamespaces: true\n  excludedNamespaces: [kube-system]\n")
+        .excludedNamespaces,
+    ).toEqual(["kube-system"]);
+  });
+
+  it("accepts caps of 1", () => {
+    expect(safetyOf("safety:\n  maxKillsPerRound: 1\n  maxPerOwner: 1\n")).toMatchObject({
+      maxKillsPerRound: 1,
+      maxPerOwner: 1,
+    });
+  });
+});
+
+describe("loadConfig: targets", () => {
+  const targetOf = (target: string) => {
+    const r = loadConfig(base(target));
+    if (!r.ok) throw new Error(r.errors.join("\n"));
+    const [t] = r.config.targets;
+    if (!t) throw new Error("no target");
+    return t;
+  };
+
+  it("takes action.method on volume targets as how consumers are restarted (default evict)", () => {
+    const claim = `  - name: c\n    kind: PersistentVolumeClaim\n    schedule: "@hourly"\n`;
+    expect(targetOf(claim).action.method).toBe("evict");
+    expect(targetOf(`${claim}    action: {method: delete}\n`).action.method).toBe("delete");
+    const volume = `  - name: v\n    kind: PersistentVolume\n    schedule: "@hourly"\n`;
+    expect(targetOf(`${volume}    action: {method: evict}\n`).action).toMatchObject({
+      method: "evict",
+      restartConsumers: true,
+    });
+  });
+
+  it("accepts every field SPEC §2 lists for a kind's field selector", () => {
+    const pod = targetOf(
+      `  - name: web\n    kind: Pod\n    schedule: "@hourly"\n    selector:\n      fieldSelector: "metadata.name=a,metadata.namespace=b,spec.nodeName=c,spec.restartPolicy=Always,spec.schedulerName=d,spec.serviceAccountName=e,status.nominatedNodeName=,status.phase!=Failed,status.podIP=10.0.0.1"\n`,
+    );
+    expect(pod.selector.fieldSelector).toContain("status.podIP");
+    const claim = targetOf(
+      `  - name: c\n    kind: PersistentVolumeClaim\n    schedule: "@hourly"\n    selector: {fieldSelector: "metadata.name=data-0,metadata.namespace!=x"}\n`,
+    );
+    expect(claim.selector.fieldSelector).toBe("metadata.name=data-0,metadata.namespace!=x");
+  });
+
+  it("compiles name patterns for linear-time matching", () => {
+    const t = targetOf(
+      `  - name: web\n    kind: Pod\n    schedule: "@hourly"\n    selector: {includeNames: ["^(a+)+$", "(?i)^WEB-"]}\n`,
+    );
+    const [catastrophic, caseless] = t.selector.includeNames;
+    // Would never return with RegExp; the bound is vitest's default 5 s test timeout.
+    expect(catastrophic?.test(`${"a".repeat(58)}-x`)).toBe(false);
+    expect(caseless?.test("web-1")).toBe(true);
+    expect(caseless?.source).toBe("(?i)^WEB-");
   });
 });

@@ -1,8 +1,11 @@
 // Turns a schema-valid raw config into the resolved, frozen Config, and checks the rules that
-// span several fields (unique names, pod-only and volume-only settings, mode/value ranges).
+// span several fields (unique names, pod-only and volume-only settings, mode/value ranges, the
+// fields a kind can select on).
 import { parseDuration } from "../schedule/duration.js";
 import { parseBlackoutDate, parseTimeRange, parseWeekday } from "../schedule/blackout.js";
 import type { Blackout } from "../schedule/blackout.js";
+import { SELECTABLE_FIELDS, unselectableFields } from "../select/labels.js";
+import { compileNamePattern } from "../select/names.js";
 import type { RawConfig, RawTarget } from "./schema.js";
 import type { Action, Config, Selector, Target, TargetKind } from "./types.js";
 import { PV_PROTECTION, PVC_PROTECTION } from "./types.js";
@@ -15,7 +18,12 @@ export interface Issue {
   readonly showValue: boolean;
 }
 
-export const DEFAULT_EXCLUDED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
+/** Always excluded unless safety.allowSystemNamespaces; safety.excludedNamespaces adds to them. */
+export const SYSTEM_NAMESPACES: readonly string[] = Object.freeze([
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+]);
 export const DEFAULT_OPT_OUT_ANNOTATION = "chaos-monkey.io/exclude";
 const DEFAULT_RECOVERY_TIMEOUT = "5m";
 
@@ -42,8 +50,8 @@ function resolveSelector(raw: RawTarget["selector"]): Selector {
     labelSelector: raw?.labelSelector,
     fieldSelector: raw?.fieldSelector,
     annotations: raw?.annotations ?? {},
-    includeNames: (raw?.includeNames ?? []).map((r) => new RegExp(r)),
-    excludeNames: (raw?.excludeNames ?? []).map((r) => new RegExp(r)),
+    includeNames: (raw?.includeNames ?? []).map(compileNamePattern),
+    excludeNames: (raw?.excludeNames ?? []).map(compileNamePattern),
     ownerKinds: raw?.ownerKinds ?? [],
     includeOrphans: raw?.includeOrphans ?? false,
     minAgeMs: ms(raw?.minAge, "0s"),
@@ -59,7 +67,8 @@ function protectionFinalizer(kind: TargetKind): string[] {
 function resolveAction(kind: TargetKind, raw: RawTarget["action"]): Action {
   const strip = raw?.stripFinalizers ?? false;
   return {
-    method: kind === "Pod" ? (raw?.method ?? "evict") : "delete",
+    // Pods: how the victim dies. Volumes (always deleted): how their consumers are restarted.
+    method: raw?.method ?? "evict",
     gracePeriodSeconds: raw?.gracePeriodSeconds,
     stripFinalizers: strip === true ? protectionFinalizer(kind) : strip === false ? [] : strip,
     restartConsumers: kind === "Pod" ? false : (raw?.restartConsumers ?? true),
@@ -83,11 +92,17 @@ function resolveTarget(raw: RawTarget, top: RawConfig): Target {
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !(value instanceof RegExp) && !Object.isFrozen(value)) {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);
   }
   return value;
+}
+
+/** The configured list added to the system namespaces (unless lifted), each once. */
+function excludedNamespaces(s: RawConfig["safety"]): string[] {
+  const system = s?.allowSystemNamespaces === true ? [] : SYSTEM_NAMESPACES;
+  return [...new Set([...system, ...(s?.excludedNamespaces ?? [])])];
 }
 
 // eslint-disable-next-line complexity -- one `??` default per field, not branching logic
@@ -99,7 +114,8 @@ export function resolveConfig(raw: RawConfig): Config {
     seed: raw.seed ?? "",
     paused: raw.paused ?? false,
     safety: {
-      excludedNamespaces: s?.excludedNamespaces ?? DEFAULT_EXCLUDED_NAMESPACES,
+      excludedNamespaces: excludedNamespaces(s),
+      allowSystemNamespaces: s?.allowSystemNamespaces ?? false,
       optOutAnnotation: s?.optOutAnnotation ?? DEFAULT_OPT_OUT_ANNOTATION,
       maxKillsPerRound: s?.maxKillsPerRound ?? 10,
       maxPerOwner: s?.maxPerOwner ?? 1,
@@ -133,14 +149,27 @@ function kindIssues(t: RawTarget, i: number): Issue[] {
           message: "applies to Pod targets only",
           showValue: false,
         });
-    if (t.action?.method !== undefined)
-      issues.push({
-        path: at("action", "method"),
-        message: "applies to Pod targets only (volumes are always deleted)",
-        showValue: false,
-      });
   }
   return issues;
+}
+
+// Only the fields the API server supports for the kind (SPEC §2): any other one would match
+// nothing there, and here nothing could be read for it.
+function fieldSelectorIssue(t: RawTarget, i: number): Issue[] {
+  const text = t.selector?.fieldSelector;
+  if (text === undefined) return [];
+  const bad = unselectableFields(t.kind, text);
+  if (bad.length === 0) return [];
+  const names = bad.map((p) => `"${p}"`).join(", ");
+  return [
+    {
+      path: ["targets", i, "selector", "fieldSelector"],
+      message:
+        `names ${bad.length === 1 ? "field" : "fields"} ${names}, which a ${t.kind} field ` +
+        `selector cannot use (allowed: ${SELECTABLE_FIELDS[t.kind].join(", ")})`,
+      showValue: true,
+    },
+  ];
 }
 
 function valueIssue(t: RawTarget, i: number): Issue[] {
@@ -169,7 +198,7 @@ export function crossFieldIssues(raw: RawConfig): Issue[] {
         showValue: true,
       });
     else seen.set(t.name, i);
-    issues.push(...kindIssues(t, i), ...valueIssue(t, i));
+    issues.push(...kindIssues(t, i), ...fieldSelectorIssue(t, i), ...valueIssue(t, i));
   });
   return issues;
 }

@@ -16,7 +16,9 @@ import {
 import { parseBlackoutDate, parseTimeRange, parseWeekday } from "../schedule/blackout.js";
 import { parseSchedule } from "../schedule/cron.js";
 import { parseDuration } from "../schedule/duration.js";
+import { parseFieldSelector, SELECTABLE_FIELDS, unselectableFields } from "../select/labels.js";
 import { loadConfig } from "./load.js";
+import { SYSTEM_NAMESPACES } from "./resolve.js";
 
 const CONFIG_DIR = new URL("../../config/", import.meta.url);
 
@@ -58,8 +60,8 @@ const REFINEMENT_ONLY: ReadonlyMap<string, string> = new Map([
   // Needs a lookup or a parser.
   ["bad-timezone.yaml", "IANA time zone names"],
   ["bad-regex.yaml", "regular expression syntax"],
+  ["regex-lookahead.yaml", "what RE2 supports"],
   ["bad-label-selector.yaml", "label selector syntax"],
-  ["bad-field-selector.yaml", "field selector syntax"],
   // Needs comparing list items by one field.
   ["duplicate-target-names.yaml", "unique target names"],
 ]);
@@ -152,7 +154,12 @@ targets:
       seed: def("seed"),
       paused: def("paused"),
       safety: {
-        excludedNamespaces: def("safety.excludedNamespaces"),
+        // The documented default list is what is added to the system namespaces.
+        excludedNamespaces: [
+          ...(def("safety.allowSystemNamespaces") === true ? [] : SYSTEM_NAMESPACES),
+          ...(def("safety.excludedNamespaces") as string[]),
+        ],
+        allowSystemNamespaces: def("safety.allowSystemNamespaces"),
         optOutAnnotation: def("safety.optOutAnnotation"),
         maxKillsPerRound: def("safety.maxKillsPerRound"),
         maxPerOwner: def("safety.maxPerOwner"),
@@ -260,6 +267,54 @@ describe("patterns added to the schema accept everything the parsers accept", ()
         if (!parsed && matches(PATTERNS.date, s)) expect(s.trim()).toMatch(/^\d{4}-02-29$/);
       }),
     );
+  });
+
+  it("field selectors: exactly parseFieldSelector's on the fields of the kind", () => {
+    const path = fc.constantFrom(
+      ...SELECTABLE_FIELDS.Pod,
+      "status.hostIP",
+      "spec.storageClassName",
+      "metadata.namex",
+      "constructor",
+      "metadata.name.",
+      "1spec",
+      "",
+    );
+    const op = fc.constantFrom("=", "==", "!=", "", "<", " in ");
+    const value = fc.constantFrom("", "node-1", " a b ", "x=y", "a!b", "Running");
+    const term = fc.tuple(blank, path, blank, op, blank, value).map((parts) => parts.join(""));
+    const text = fc.oneof(
+      blank,
+      fc.array(term, { minLength: 1, maxLength: 3 }).map((t) => t.join(",")),
+      fc.array(term, { minLength: 1, maxLength: 2 }).map((t) => `${t.join(",")},`),
+    );
+    let accepted = 0;
+    let runs = 0;
+    fc.assert(
+      fc.property(
+        text,
+        fc.constantFrom(...(["Pod", "PersistentVolumeClaim"] as const)),
+        (s, kind) => {
+          runs++;
+          const pattern = kind === "Pod" ? PATTERNS.podFieldSelector : PATTERNS.volumeFieldSelector;
+          const parses = (() => {
+            try {
+              parseFieldSelector(s);
+              return true;
+            } catch {
+              return false;
+            }
+          })();
+          const valid = parses && unselectableFields(kind, s).length === 0;
+          if (valid) accepted++;
+          expect(matches(pattern, s)).toBe(valid);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    // Not vacuous: a fair share of the texts is valid, and a fair share is not.
+    expect(accepted).toBeGreaterThan(runs / 10);
+    expect(accepted).toBeLessThan(runs * 0.9);
   });
 
   it("schedules: a superset of parseSchedule's", () => {

@@ -8,6 +8,7 @@ import { parseSchedule } from "../schedule/cron.js";
 import { isValidTimeZone } from "../schedule/zone.js";
 import { parseBlackoutDate, parseTimeRange, parseWeekday } from "../schedule/blackout.js";
 import { parseFieldSelector, parseLabelSelector } from "../select/labels.js";
+import { namePatternError } from "../select/names.js";
 import { MODES, TARGET_KINDS } from "./types.js";
 
 function parses(fn: (s: string) => unknown): (s: string) => boolean {
@@ -28,10 +29,17 @@ const timezone = z
   .string()
   .refine(isValidTimeZone, "is not an IANA time zone (e.g. UTC, Europe/Prague)")
   .describe("IANA time zone, e.g. UTC or Europe/Prague");
-const regex = z.string().refine(
-  parses((s) => new RegExp(s)),
-  "is not a valid regular expression",
-);
+// Names are matched with RE2 (linear time), so a pattern RE2 cannot compile is refused here.
+const namePattern = z
+  .string()
+  .superRefine((s, ctx) => {
+    const error = namePatternError(s);
+    if (error !== undefined) ctx.addIssue({ code: "custom", message: error });
+  })
+  .describe("RE2 regular expression on metadata.name (linear-time matching)");
+// 0 would mean "kill nothing", which is what paused says; a cap of 0 would also hide a
+// misconfiguration as endless cap drops.
+const atLeastOne = z.number().int().min(1, "must be at least 1 (to stop kills, set paused: true)");
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const blackout = z
@@ -61,9 +69,10 @@ const blackout = z
 
 const safety = z.strictObject({
   excludedNamespaces: z.array(z.string()).optional(),
+  allowSystemNamespaces: z.boolean().optional(),
   optOutAnnotation: z.string().min(1).optional(),
-  maxKillsPerRound: z.number().int().min(0).optional(),
-  maxPerOwner: z.number().int().min(1).optional(),
+  maxKillsPerRound: atLeastOne.optional(),
+  maxPerOwner: atLeastOne.optional(),
   requireHealthy: z.boolean().optional(),
   blackout: blackout.optional(),
 });
@@ -83,8 +92,8 @@ const selector = z.strictObject({
     .refine(parses(parseFieldSelector), "is not a valid field selector")
     .optional(),
   annotations: z.record(z.string(), z.string()).optional(),
-  includeNames: z.array(regex).optional(),
-  excludeNames: z.array(regex).optional(),
+  includeNames: z.array(namePattern).optional(),
+  excludeNames: z.array(namePattern).optional(),
   ownerKinds: z.array(z.string().min(1)).optional(),
   includeOrphans: z.boolean().optional(),
   minAge: duration.optional(),

@@ -1,6 +1,7 @@
 // The resolved configuration: defaults applied, durations in milliseconds, regexes compiled,
 // deep-frozen. Everything after the config layer reads this, never the YAML or the environment.
 import type { Blackout } from "../schedule/blackout.js";
+import type { NamePattern } from "../select/names.js";
 
 export const TARGET_KINDS = ["Pod", "PersistentVolumeClaim", "PersistentVolume"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -17,14 +18,16 @@ export interface Selector {
   readonly labelSelector: string | undefined;
   readonly fieldSelector: string | undefined;
   readonly annotations: Readonly<Record<string, string>>;
-  readonly includeNames: readonly RegExp[];
-  readonly excludeNames: readonly RegExp[];
+  /** Matched in linear time (RE2): tenants choose the names they are matched against. */
+  readonly includeNames: readonly NamePattern[];
+  readonly excludeNames: readonly NamePattern[];
   readonly ownerKinds: readonly string[];
   readonly includeOrphans: boolean;
   readonly minAgeMs: number;
 }
 
 export interface Action {
+  /** Pods: how the victim is killed. Volumes: how their consumers are restarted. */
   readonly method: "evict" | "delete";
   readonly gracePeriodSeconds: number | undefined;
   /** Finalizers to remove after the delete is accepted; empty = strip nothing. */
@@ -47,9 +50,17 @@ export interface Target {
 }
 
 export interface Safety {
+  /**
+   * Every namespace never touched: kube-system, kube-public and kube-node-lease (unless
+   * allowSystemNamespaces) plus the configured list. The monkey's own is excluded apart (Self).
+   */
   readonly excludedNamespaces: readonly string[];
+  /** As configured; already applied to excludedNamespaces, so only for display. */
+  readonly allowSystemNamespaces: boolean;
   readonly optOutAnnotation: string;
+  /** ≥ 1. A volume victim restarting its consumers costs 1 + their number. */
   readonly maxKillsPerRound: number;
+  /** ≥ 1. */
   readonly maxPerOwner: number;
   readonly requireHealthy: boolean;
   readonly blackout: Blackout;

@@ -70,15 +70,26 @@ export function podCandidate(pod: V1Pod, lookup: WorkloadLookup): Candidate {
     kind: "Pod",
     phase: pod.status?.phase,
     guardNamespaces: [namespace],
+    guardAnnotations: [],
+    consumers: [],
     owner: topOwner(pod, lookup),
-    fields: {
-      "metadata.name": m?.name,
-      "metadata.namespace": namespace,
-      "spec.nodeName": pod.spec?.nodeName,
-      "spec.serviceAccountName": pod.spec?.serviceAccountName,
-      "status.phase": pod.status?.phase,
-      "status.podIP": pod.status?.podIP,
-    },
+    fields: podFields(pod),
+  };
+}
+
+/** Every field a Pod field selector may name (SELECTABLE_FIELDS.Pod), read from the pod. */
+function podFields(pod: V1Pod): Record<string, string | undefined> {
+  const { spec, status, metadata: m } = pod;
+  return {
+    "metadata.name": m?.name,
+    "metadata.namespace": m?.namespace ?? "",
+    "spec.nodeName": spec?.nodeName,
+    "spec.restartPolicy": spec?.restartPolicy,
+    "spec.schedulerName": spec?.schedulerName,
+    "spec.serviceAccountName": spec?.serviceAccountName,
+    "status.nominatedNodeName": status?.nominatedNodeName,
+    "status.phase": status?.phase,
+    "status.podIP": status?.podIP,
   };
 }
 
@@ -115,6 +126,8 @@ export function podEssentials(pod: V1Pod): V1Pod {
     spec: {
       containers: [],
       nodeName: spec.nodeName,
+      restartPolicy: spec.restartPolicy,
+      schedulerName: spec.schedulerName,
       serviceAccountName: spec.serviceAccountName,
       volumes: spec.volumes
         ?.filter((v) => v.persistentVolumeClaim)
@@ -123,6 +136,7 @@ export function podEssentials(pod: V1Pod): V1Pod {
     status: {
       phase: status.phase,
       podIP: status.podIP,
+      nominatedNodeName: status.nominatedNodeName,
       conditions: status.conditions
         ?.filter((c) => c.type === "Ready")
         .map((c) => ({ type: c.type, status: c.status })),

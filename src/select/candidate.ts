@@ -7,6 +7,15 @@ export interface WorkloadRef {
   readonly uid: string;
 }
 
+/** A pod mounting a volume victim's claim, as the caches showed it when it was selected. */
+export interface ConsumerRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  /** The version the eligibility decision read, for a delete precondition. */
+  readonly resourceVersion: string | undefined;
+}
+
 export interface Candidate {
   readonly kind: "Pod" | "PersistentVolumeClaim" | "PersistentVolume";
   /** "" for cluster-scoped objects. */
@@ -24,9 +33,24 @@ export interface Candidate {
    * namespace of the claim bound to it. Empty for an unbound volume.
    */
   readonly guardNamespaces: readonly string[];
+  /**
+   * Annotations of the other objects whose opt-out protects this one: for a claim, the live pods
+   * mounting it; for a volume, its bound claim and that claim's pods. Empty for pods. An
+   * `undefined` entry is an object that should be there but no cache holds (a bound volume's
+   * claim not seen yet): it cannot be shown not to opt out, so it protects (fail closed).
+   */
+  readonly guardAnnotations: readonly (Readonly<Record<string, string>> | undefined)[];
+  /**
+   * Live pods mounting the claim (a volume's: its bound claim's); empty for pods. They are
+   * restarted with the victim when the target's action.restartConsumers is set.
+   */
+  readonly consumers: readonly ConsumerRef[];
   /** The top-level workload (a pod's ReplicaSet resolves to its Deployment); none for orphans. */
   readonly owner: WorkloadRef | undefined;
-  /** Values a field selector may name, e.g. "spec.nodeName". */
+  /**
+   * The values a field selector may name: one key per SELECTABLE_FIELDS entry of the kind
+   * (labels.ts), e.g. "spec.nodeName"; undefined for an unset field (it reads as "").
+   */
   readonly fields: Readonly<Record<string, string | undefined>>;
 }
 

@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load.js";
 import type { Selector, Target } from "../config/types.js";
 import type { Candidate } from "./candidate.js";
-import { exclusionReason } from "./eligibility.js";
+import { exclusionReason, protectionReason } from "./eligibility.js";
 import type { EligibilityContext, ExclusionReason } from "./eligibility.js";
 import {
+  consumer,
   context,
   DEFAULT_NAMESPACES,
   MINUTE,
@@ -21,6 +22,7 @@ import {
   selector,
   target,
 } from "./fixtures.js";
+import { compileNamePattern as re } from "./names.js";
 
 const withSelector = (
   s: Partial<Selector>,
@@ -112,7 +114,7 @@ const cases: Case[] = [
     reason: "excluded_namespace",
   },
   {
-    name: "kube-system is eligible when the list leaves it out",
+    name: "kube-system is eligible once the resolved list leaves it out (allowSystemNamespaces)",
     candidate: pod("coredns-1", { namespace: "kube-system" }),
     ctx: { safety: safety({ excludedNamespaces: [] }) },
     reason: undefined,
@@ -168,6 +170,84 @@ const cases: Case[] = [
   {
     name: "a pod in a namespace the cache does not know yet (fail closed)",
     candidate: pod("web-1", { namespace: "brand-new" }),
+    reason: "opted_out",
+  },
+
+  // volumes are guarded by their claim and the pods mounting it (SPEC §7 threat model)
+  {
+    name: "a claim mounted by an opted-out pod",
+    candidate: pvc("data-0", {
+      consumers: [consumer("db-0"), consumer("db-1")],
+      guardAnnotations: [{}, { [OPT_OUT]: "true" }],
+    }),
+    ctx: pvcTarget({}),
+    reason: "opted_out",
+  },
+  {
+    name: 'a claim whose pods are annotated "false" or otherwise',
+    candidate: pvc("data-0", {
+      consumers: [consumer("db-0"), consumer("db-1")],
+      guardAnnotations: [{ [OPT_OUT]: "false" }, { team: "payments" }],
+    }),
+    ctx: pvcTarget({}),
+    reason: undefined,
+  },
+  {
+    name: "a claim mounted by the monkey's own pod",
+    candidate: pvc("state", {
+      namespace: "shop",
+      consumers: [consumer(MONKEY.podName ?? "", MONKEY.namespace)],
+      guardAnnotations: [{}],
+    }),
+    ctx: pvcTarget({}),
+    reason: "self",
+  },
+  {
+    name: "a pod of the monkey's name in another namespace does not protect a claim",
+    candidate: pvc("state", {
+      consumers: [consumer(MONKEY.podName ?? "")],
+      guardAnnotations: [{}],
+    }),
+    ctx: pvcTarget({}),
+    reason: undefined,
+  },
+  {
+    name: "a volume whose claim is opted out",
+    candidate: pv("pv-1", "shop", { guardAnnotations: [{ [OPT_OUT]: "true" }] }),
+    ctx: pvTarget({}),
+    reason: "opted_out",
+  },
+  {
+    name: "a volume whose claim's pod is opted out",
+    candidate: pv("pv-1", "shop", {
+      consumers: [consumer("db-0")],
+      guardAnnotations: [{}, { [OPT_OUT]: "true" }],
+    }),
+    ctx: pvTarget({}),
+    reason: "opted_out",
+  },
+  {
+    name: "a volume whose claim no cache holds yet (fail closed)",
+    candidate: pv("pv-1", "shop", { guardAnnotations: [undefined] }),
+    ctx: pvTarget({}),
+    reason: "opted_out",
+  },
+  {
+    name: "a volume mounted by the monkey's own pod",
+    candidate: pv("pv-1", "shop", {
+      consumers: [consumer(MONKEY.podName ?? "", MONKEY.namespace)],
+      guardAnnotations: [{}, {}],
+    }),
+    ctx: pvTarget({}),
+    reason: "self",
+  },
+  {
+    name: "a custom opt-out key on a claim's pod",
+    candidate: pvc("data-0", {
+      consumers: [consumer("db-0")],
+      guardAnnotations: [{ "example.com/no-chaos": "true" }],
+    }),
+    ctx: { ...pvcTarget({}), safety: safety({ optOutAnnotation: "example.com/no-chaos" }) },
     reason: "opted_out",
   },
 
@@ -280,6 +360,41 @@ const cases: Case[] = [
     ctx: podTarget({ fieldSelector: "spec.nodeName!=node-1" }),
     reason: "selector",
   },
+  {
+    name: "fieldSelector on an unset field reads it as empty",
+    candidate: pod("web-1"),
+    ctx: podTarget({ fieldSelector: "status.nominatedNodeName=" }),
+    reason: undefined,
+  },
+  {
+    name: "fieldSelector on every other pod field",
+    candidate: pod("web-1"),
+    ctx: podTarget({
+      fieldSelector:
+        "metadata.name=web-1,metadata.namespace=shop,spec.restartPolicy=Always," +
+        "spec.schedulerName=default-scheduler,spec.serviceAccountName=default," +
+        "status.phase=Running,status.podIP=10.0.0.1",
+    }),
+    reason: undefined,
+  },
+  {
+    name: "fieldSelector naming an inherited property never matches, even with !=",
+    candidate: pod("web-1"),
+    ctx: podTarget({ fieldSelector: "constructor!=x" }),
+    reason: "selector",
+  },
+  {
+    name: "fieldSelector naming a field the candidate does not carry never matches",
+    candidate: pod("web-1"),
+    ctx: podTarget({ fieldSelector: "status.hostIP!=192.0.2.1" }),
+    reason: "selector",
+  },
+  {
+    name: "fieldSelector on a claim's name",
+    candidate: pvc("data-0"),
+    ctx: pvcTarget({ fieldSelector: "metadata.name!=data-0" }),
+    reason: "selector",
+  },
 
   // annotations
   {
@@ -305,31 +420,31 @@ const cases: Case[] = [
   {
     name: "includeNames: one of them matches",
     candidate: pod("api-1"),
-    ctx: podTarget({ includeNames: [/^web-/, /^api-/] }),
+    ctx: podTarget({ includeNames: [re("^web-"), re("^api-")] }),
     reason: undefined,
   },
   {
     name: "includeNames: none matches",
     candidate: pod("db-1"),
-    ctx: podTarget({ includeNames: [/^web-/, /^api-/] }),
+    ctx: podTarget({ includeNames: [re("^web-"), re("^api-")] }),
     reason: "selector",
   },
   {
     name: "excludeNames matches",
     candidate: pod("web-canary-1"),
-    ctx: podTarget({ excludeNames: [/-canary-/] }),
+    ctx: podTarget({ excludeNames: [re("-canary-")] }),
     reason: "selector",
   },
   {
     name: "excludeNames wins over includeNames",
     candidate: pod("web-canary-1"),
-    ctx: podTarget({ includeNames: [/^web-/], excludeNames: [/-canary-/] }),
+    ctx: podTarget({ includeNames: [re("^web-")], excludeNames: [re("-canary-")] }),
     reason: "selector",
   },
   {
     name: "excludeNames does not match",
     candidate: pod("web-1"),
-    ctx: podTarget({ excludeNames: [/-canary-/] }),
+    ctx: podTarget({ excludeNames: [re("-canary-")] }),
     reason: undefined,
   },
 
@@ -496,5 +611,34 @@ targets:
     });
     expect(exclusionReason(bad, context())).toBe("deleting");
     expect(exclusionReason({ ...bad, deleting: false }, context())).toBe("self");
+  });
+});
+
+describe("protectionReason (what no target can override)", () => {
+  const ctx = context();
+  it.each<[string, Candidate, string | undefined]>([
+    ["a plain pod", pod("web-1"), undefined],
+    ["the monkey's own pod", pod(MONKEY.podName ?? "", { namespace: MONKEY.namespace }), "self"],
+    ["a pod in kube-system", pod("coredns", { namespace: "kube-system" }), "excluded_namespace"],
+    ["an opted-out pod", pod("web-1", { annotations: { [OPT_OUT]: "true" } }), "opted_out"],
+    ["a pod in an unknown namespace", pod("web-1", { namespace: "brand-new" }), "opted_out"],
+    [
+      "a claim mounted by an opted-out pod",
+      pvc("d", { consumers: [consumer("db-0")], guardAnnotations: [{ [OPT_OUT]: "true" }] }),
+      "opted_out",
+    ],
+    // Target rules are not protections: wrong phase, too young, deleting.
+    ["a Pending pod", pod("web-1", { phase: "Pending", createdAtMs: NOW }), undefined],
+  ])("%s → %s", (_name, candidate, reason) => {
+    expect(protectionReason(candidate, ctx)).toBe(reason);
+  });
+
+  it("agrees with exclusionReason on every protection it reports", () => {
+    for (const c of [
+      pod(MONKEY.podName ?? "", { namespace: MONKEY.namespace }),
+      pod("coredns", { namespace: "kube-system" }),
+      pod("web-1", { annotations: { [OPT_OUT]: "true" } }),
+    ])
+      expect(exclusionReason(c, ctx)).toBe(protectionReason(c, ctx));
   });
 });

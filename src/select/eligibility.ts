@@ -30,6 +30,14 @@ export interface EligibilityContext {
 
 type Rule = (c: Candidate, ctx: EligibilityContext) => ExclusionReason | undefined;
 
+export type ProtectionContext = Pick<EligibilityContext, "safety" | "namespaces" | "self">;
+export type ProtectionReason = Extract<
+  ExclusionReason,
+  "self" | "excluded_namespace" | "opted_out"
+>;
+/** A rule that needs no target: it protects an object whatever a target selects. */
+type Protection = (c: Candidate, ctx: ProtectionContext) => ProtectionReason | undefined;
+
 interface Compiled {
   readonly namespaceSelector: ReturnType<typeof parseLabelSelector> | undefined;
   readonly labelSelector: ReturnType<typeof parseLabelSelector> | undefined;
@@ -64,26 +72,33 @@ const byKind: Rule = (c, { target }) => (c.kind === target.kind ? undefined : "s
 const byDeleting: Rule = (c) => (c.deleting ? "deleting" : undefined);
 
 // Excluded namespaces, and always the monkey's own.
-const byExcludedNamespace: Rule = (c, { safety, self }) =>
+const byExcludedNamespace: Protection = (c, { safety, self }) =>
   c.guardNamespaces.some((ns) => ns === self.namespace || safety.excludedNamespaces.includes(ns))
     ? "excluded_namespace"
     : undefined;
 
-// An opted-out object, or an object in an opted-out namespace. A namespace the cache does not
-// know yet (its watch may lag the pods' watch) cannot be shown not to opt out, so it counts as
-// opted out: fail closed.
-const byOptOut: Rule = (c, { safety, namespaces }) =>
-  optedOut(c.annotations, safety.optOutAnnotation) ||
-  c.guardNamespaces.some((ns) => {
-    const info = namespaces.get(ns);
-    return info === undefined || optedOut(info.annotations, safety.optOutAnnotation);
-  })
-    ? "opted_out"
-    : undefined;
+// An opted-out object, an object in an opted-out namespace, or a volume whose claim or one of
+// whose consumers opts out (killing it would kill them: SPEC §7 threat model). A namespace or a
+// claim the caches do not hold yet (their watch may lag) cannot be shown not to opt out, so it
+// counts as opted out: fail closed.
+const byOptOut: Protection = (c, { safety, namespaces }) => {
+  const key = safety.optOutAnnotation;
+  const out =
+    optedOut(c.annotations, key) ||
+    c.guardAnnotations.some((a) => a === undefined || optedOut(a, key)) ||
+    c.guardNamespaces.some((ns) => {
+      const info = namespaces.get(ns);
+      return info === undefined || optedOut(info.annotations, key);
+    });
+  return out ? "opted_out" : undefined;
+};
 
-// Never the monkey's own pod.
-const bySelf: Rule = (c, { self }) =>
-  c.kind === "Pod" && c.namespace === self.namespace && c.name === self.podName
+const isSelf = (p: { namespace: string; name: string }, self: Self): boolean =>
+  self.podName !== undefined && p.namespace === self.namespace && p.name === self.podName;
+
+// Never the monkey's own pod, nor a volume it mounts.
+const bySelf: Protection = (c, { self }) =>
+  (c.kind === "Pod" && isSelf(c, self)) || c.consumers.some((p) => isSelf(p, self))
     ? "self"
     : undefined;
 
@@ -159,6 +174,23 @@ const RULES: readonly Rule[] = [
   byAge,
   byOwner,
 ];
+
+const PROTECTIONS: readonly Protection[] = [bySelf, byExcludedNamespace, byOptOut];
+
+/**
+ * Why `c` may never be touched (the monkey's own, excluded, opted out), or undefined: the part
+ * of exclusionReason that needs no target, e.g. for a consumer restarted with a volume victim.
+ */
+export function protectionReason(
+  c: Candidate,
+  ctx: ProtectionContext,
+): ProtectionReason | undefined {
+  for (const rule of PROTECTIONS) {
+    const reason = rule(c, ctx);
+    if (reason !== undefined) return reason;
+  }
+  return undefined;
+}
 
 export function exclusionReason(
   c: Candidate,

@@ -1,7 +1,7 @@
 // Builders for the selection tests: one valid, eligible-by-default object of each shape, with
 // overrides. Test-only; nothing in src imports this file.
 import type { Safety, Selector, Target } from "../config/types.js";
-import type { Candidate, NamespaceInfo, Self, WorkloadRef } from "./candidate.js";
+import type { Candidate, ConsumerRef, NamespaceInfo, Self, WorkloadRef } from "./candidate.js";
 import type { EligibilityContext } from "./eligibility.js";
 
 export const NOW = Date.UTC(2026, 4, 1, 12, 0, 0);
@@ -49,6 +49,7 @@ export function target(overrides: Partial<Target> = {}): Target {
 export function safety(overrides: Partial<Safety> = {}): Safety {
   return {
     excludedNamespaces: ["kube-system", "kube-public", "kube-node-lease"],
+    allowSystemNamespaces: false,
     optOutAnnotation: OPT_OUT,
     maxKillsPerRound: 10,
     maxPerOwner: 1,
@@ -76,13 +77,30 @@ export function pod(name: string, overrides: Partial<Candidate> = {}): Candidate
     deleting: false,
     phase: "Running",
     guardNamespaces: [namespace],
+    guardAnnotations: [],
+    consumers: [],
     owner: owner("web", "Deployment", namespace),
-    fields: { "spec.nodeName": "node-1", "metadata.name": name, "metadata.namespace": namespace },
+    fields: {
+      "metadata.name": name,
+      "metadata.namespace": namespace,
+      "spec.nodeName": "node-1",
+      "spec.restartPolicy": "Always",
+      "spec.schedulerName": "default-scheduler",
+      "spec.serviceAccountName": "default",
+      "status.nominatedNodeName": undefined,
+      "status.phase": Object.hasOwn(overrides, "phase") ? overrides.phase : "Running",
+      "status.podIP": "10.0.0.1",
+    },
     ...overrides,
   };
 }
 
-/** A Bound claim in "shop", an hour old. */
+/** A pod mounting a claim, as a volume candidate lists it. */
+export function consumer(name: string, namespace = "shop"): ConsumerRef {
+  return { namespace, name, uid: `uid-pod-${namespace}-${name}`, resourceVersion: "1" };
+}
+
+/** A Bound claim in "shop", an hour old, that no pod mounts. */
 export function pvc(name: string, overrides: Partial<Candidate> = {}): Candidate {
   const namespace = overrides.namespace ?? "shop";
   return {
@@ -96,6 +114,8 @@ export function pvc(name: string, overrides: Partial<Candidate> = {}): Candidate
     deleting: false,
     phase: "Bound",
     guardNamespaces: [namespace],
+    guardAnnotations: [],
+    consumers: [],
     owner: undefined,
     fields: { "metadata.name": name, "metadata.namespace": namespace },
     ...overrides,
@@ -119,8 +139,11 @@ export function pv(
     deleting: false,
     phase: claimNamespace === undefined ? "Available" : "Bound",
     guardNamespaces: claimNamespace === undefined ? [] : [claimNamespace],
+    // The bound claim, not opted out.
+    guardAnnotations: claimNamespace === undefined ? [] : [{}],
+    consumers: [],
     owner: undefined,
-    fields: { "metadata.name": name },
+    fields: { "metadata.name": name, "metadata.namespace": "" },
     ...overrides,
   };
 }

@@ -4,6 +4,9 @@ import {
   matchesSelector,
   parseFieldSelector,
   parseLabelSelector,
+  podWatchFieldSelector,
+  SELECTABLE_FIELDS,
+  unselectableFields,
 } from "./labels.js";
 
 const WEB = {
@@ -168,5 +171,84 @@ describe("parseFieldSelector + matchesFields", () => {
   ];
   it.each(invalid)("rejects %j", (text) => {
     expect(() => parseFieldSelector(text)).toThrow();
+  });
+});
+
+describe("matchesFields reads only fields the candidate carries", () => {
+  const fields = { "spec.nodeName": "node-1", "status.nominatedNodeName": undefined };
+  it.each<[string, boolean]>([
+    ["spec.nodeName=node-1", true],
+    ["status.nominatedNodeName=", true], // carried but unset: ""
+    ["status.nominatedNodeName!=node-2", true],
+    // Not carried: no match whatever the operator (an unknown field must not read as "").
+    ["status.hostIP=", false],
+    ["status.hostIP!=10.0.0.1", false],
+    // Inherited from Object.prototype: no match either.
+    ["constructor!=x", false],
+    ["toString!=x", false],
+    ["hasOwnProperty=", false],
+    ["spec.nodeName=node-1,constructor!=x", false],
+  ])("%j → %s", (text, expected) => {
+    expect(matchesFields(parseFieldSelector(text), fields)).toBe(expected);
+  });
+});
+
+describe("SELECTABLE_FIELDS and unselectableFields (SPEC §2)", () => {
+  it("lists the fields the API server supports per kind", () => {
+    expect([...SELECTABLE_FIELDS.Pod].sort()).toEqual([
+      "metadata.name",
+      "metadata.namespace",
+      "spec.nodeName",
+      "spec.restartPolicy",
+      "spec.schedulerName",
+      "spec.serviceAccountName",
+      "status.nominatedNodeName",
+      "status.phase",
+      "status.podIP",
+    ]);
+    expect(SELECTABLE_FIELDS.PersistentVolumeClaim).toEqual([
+      "metadata.name",
+      "metadata.namespace",
+    ]);
+    expect(SELECTABLE_FIELDS.PersistentVolume).toEqual(["metadata.name", "metadata.namespace"]);
+    expect(Object.isFrozen(SELECTABLE_FIELDS.Pod)).toBe(true);
+  });
+
+  it.each<[Parameters<typeof unselectableFields>[0], string, string[]]>([
+    ["Pod", "", []],
+    ["Pod", "spec.nodeName=a,status.phase!=Failed,metadata.namespace=x", []],
+    [
+      "Pod",
+      "status.hostIP=1,spec.nodeName=a,status.hostIP!=2,constructor!=x",
+      ["status.hostIP", "constructor"],
+    ],
+    ["PersistentVolumeClaim", "metadata.name=data-0", []],
+    ["PersistentVolumeClaim", "status.phase=Bound", ["status.phase"]],
+    ["PersistentVolume", "spec.storageClassName=ssd", ["spec.storageClassName"]],
+    ["PersistentVolume", "spec.nodeName=a", ["spec.nodeName"]],
+  ])("%s %j → %j", (kind, text, bad) => {
+    expect(unselectableFields(kind, text)).toEqual(bad);
+  });
+});
+
+describe("podWatchFieldSelector", () => {
+  it.each<[string | undefined, string | undefined]>([
+    [undefined, undefined],
+    ["", undefined],
+    // Fields a replacement pod does not share stay client-side only: the watch must show it.
+    ["spec.nodeName=node-1,status.phase=Running,metadata.name=web-0,status.podIP=1", undefined],
+    [
+      "spec.serviceAccountName = web , spec.nodeName=node-1, spec.schedulerName!=custom",
+      "spec.serviceAccountName=web,spec.schedulerName!=custom",
+    ],
+    [
+      "spec.restartPolicy==Always,metadata.namespace=shop",
+      "spec.restartPolicy=Always,metadata.namespace=shop",
+    ],
+    // Values are escaped as the API server reads them.
+    ["spec.serviceAccountName=a=b", "spec.serviceAccountName=a\\=b"],
+    ["spec.serviceAccountName=a\\b", "spec.serviceAccountName=a\\\\b"],
+  ])("%j → %j", (text, expected) => {
+    expect(podWatchFieldSelector(text)).toBe(expected);
   });
 });

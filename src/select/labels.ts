@@ -1,6 +1,7 @@
 // Kubernetes label- and field-selector syntax, parsed once and matched client-side. The API
 // server applies the same selectors to watches; matching them again here means a victim can
 // never come from outside the selector, whatever a cache or a watch delivered.
+import type { TargetKind } from "../config/types.js";
 
 export type Requirement =
   | { readonly key: string; readonly op: "in" | "notin"; readonly values: readonly string[] }
@@ -104,6 +105,26 @@ export interface FieldRequirement {
   readonly value: string;
 }
 
+/**
+ * The fields a field selector may name, per kind (SPEC §2): those the API server supports for
+ * that kind. Anything else is a config error; a candidate's `fields` holds exactly these keys.
+ */
+export const SELECTABLE_FIELDS: Readonly<Record<TargetKind, readonly string[]>> = Object.freeze({
+  Pod: Object.freeze([
+    "metadata.name",
+    "metadata.namespace",
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "status.nominatedNodeName",
+    "status.phase",
+    "status.podIP",
+  ]),
+  PersistentVolumeClaim: Object.freeze(["metadata.name", "metadata.namespace"]),
+  PersistentVolume: Object.freeze(["metadata.name", "metadata.namespace"]),
+});
+
 export function parseFieldSelector(text: string): readonly FieldRequirement[] {
   if (text.trim() === "") return [];
   return text.split(",").map((raw) => {
@@ -113,9 +134,46 @@ export function parseFieldSelector(text: string): readonly FieldRequirement[] {
   });
 }
 
+/** The paths of `text` that `kind` cannot select on, in order, each once. */
+export function unselectableFields(kind: TargetKind, text: string): string[] {
+  const allowed = SELECTABLE_FIELDS[kind];
+  const paths = parseFieldSelector(text).map((r) => r.path);
+  return [...new Set(paths.filter((p) => !allowed.includes(p)))];
+}
+
 export function matchesFields(
   reqs: readonly FieldRequirement[],
   fields: Readonly<Record<string, string | undefined>>,
 ): boolean {
-  return reqs.every((r) => ((fields[r.path] ?? "") === r.value) === r.equal);
+  // Only a field the candidate carries as its own: a path it lacks, or one every object
+  // inherits ("constructor"), never matches, not even with != (fail closed). A carried field
+  // that is unset reads as "", as the API server reads it.
+  return reqs.every(
+    (r) => Object.hasOwn(fields, r.path) && ((fields[r.path] ?? "") === r.value) === r.equal,
+  );
+}
+
+// Fields every pod of a workload shares, because they come from its pod template. Only these
+// narrow a pod watch on the server: recovery reads the same watch for the victim's replacement,
+// which has another name, node and IP, and is Pending at first.
+const TEMPLATE_FIELDS: ReadonlySet<string> = new Set([
+  "metadata.namespace",
+  "spec.restartPolicy",
+  "spec.schedulerName",
+  "spec.serviceAccountName",
+]);
+
+// As the API server reads a field selector value: backslash, comma and "=" are escaped.
+const escapeFieldValue = (v: string): string => v.replace(/[\\,=]/g, (c) => `\\${c}`);
+
+/**
+ * The part of a Pod target's field selector that is sent with its pod watch, or undefined for
+ * none. The whole selector is still matched client-side on every candidate.
+ */
+export function podWatchFieldSelector(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const terms = parseFieldSelector(text)
+    .filter((r) => TEMPLATE_FIELDS.has(r.path))
+    .map((r) => `${r.path}${r.equal ? "=" : "!="}${escapeFieldValue(r.value)}`);
+  return terms.length > 0 ? terms.join(",") : undefined;
 }

@@ -2,9 +2,10 @@ import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
 import type { Mode } from "../config/types.js";
 import type { Candidate } from "./candidate.js";
-import { owner, pod, safety } from "./fixtures.js";
-import { pickVictims, seededShuffle, wantedCount } from "./pick.js";
+import { consumer, context, owner, pod, pvc, safety, target } from "./fixtures.js";
+import { killCost, pickVictims, seededShuffle, wantedCount } from "./pick.js";
 import type { PickInput, PickResult } from "./pick.js";
+import { selectVictims } from "./select.js";
 
 /** `n` Running pods, each with its own owner, so maxPerOwner never binds. */
 function pods(n: number, prefix = "p"): Candidate[] {
@@ -19,6 +20,7 @@ function pick(overrides: Partial<PickInput> & Pick<PickInput, "eligible">): Pick
     value: 1,
     safety: safety({ maxKillsPerRound: 1000, maxPerOwner: 1000, requireHealthy: false }),
     rng: seedrandom("pick"),
+    cost: () => 1,
     healthy: () => true,
     ...overrides,
   });
@@ -225,6 +227,106 @@ describe("pickVictims: caps", () => {
   });
 });
 
+describe("pickVictims: kill costs (consumers restarted with a volume count against the cap)", () => {
+  /** A claim of its own workload, mounted by `n` pods. */
+  const claim = (name: string, n: number): Candidate =>
+    pvc(name, {
+      owner: owner(`w-${name}`, "StatefulSet"),
+      consumers: Array.from({ length: n }, (_, i) => consumer(`${name}-pod-${i}`)),
+    });
+  const restarting = target({
+    kind: "PersistentVolumeClaim",
+    action: {
+      method: "evict",
+      gracePeriodSeconds: undefined,
+      stripFinalizers: [],
+      restartConsumers: true,
+    },
+  });
+  const costOf = killCost(restarting);
+  const spent = (r: PickResult): number => r.victims.reduce((n, c) => n + costOf(c), 0);
+
+  it("killCost is 1 + consumers with restartConsumers, 1 without, and 1 for pods", () => {
+    const c = claim("a", 3);
+    expect(costOf(c)).toBe(4);
+    expect(
+      killCost({ ...restarting, action: { ...restarting.action, restartConsumers: false } })(c),
+    ).toBe(1);
+    expect(killCost(target())(pod("web-1"))).toBe(1);
+    expect(costOf(claim("b", 0))).toBe(1);
+  });
+
+  it("a victim whose cost does not fit is a cap drop, and the walk goes on to one that fits", () => {
+    // Cap 4: "big" (cost 4) fits only as the first pick; after a cost-1 claim it is skipped and
+    // the walk takes the remaining cost-1 claims. Mode all draws nothing before the shuffle, so
+    // the walk's order is seededShuffle's with the same seed.
+    const eligible = [claim("big", 3), claim("s1", 0), claim("s2", 0), claim("s3", 0)];
+    const seen = new Set<string>();
+    for (let seed = 0; seed < 40; seed++) {
+      const order = names(seededShuffle(eligible, seedrandom(`${seed}`)));
+      const r = pick({
+        eligible,
+        rng: seedrandom(`${seed}`),
+        cost: costOf,
+        safety: safety({ maxKillsPerRound: 4, maxPerOwner: 1, requireHealthy: false }),
+      });
+      const small = order.filter((n) => n !== "big");
+      const expected =
+        order[0] === "big"
+          ? { victims: ["big"], drops: small }
+          : { victims: small, drops: ["big"] };
+      expect({ victims: names(r.victims), drops: names(r.drops.map((d) => d.candidate)) }).toEqual(
+        expected,
+      );
+      expect(reasons(r).every((x) => x === "cap")).toBe(true);
+      expect(spent(r)).toBeLessThanOrEqual(4);
+      seen.add(order[0] === "big" ? "big first" : "big skipped");
+    }
+    expect([...seen].sort()).toEqual(["big first", "big skipped"]);
+  });
+
+  it("a claim with more consumers than the whole cap is never picked", () => {
+    const r = pick({
+      eligible: [claim("huge", 10)],
+      mode: "one",
+      cost: costOf,
+      safety: safety({ maxKillsPerRound: 10, requireHealthy: false }),
+    });
+    expect(r.victims).toEqual([]);
+    expect(reasons(r)).toEqual(["cap"]);
+  });
+
+  it("with cost 1 everywhere it is the plain per-round cap", () => {
+    const r = pick({
+      eligible: [claim("a", 0), claim("b", 0), claim("c", 0)],
+      cost: costOf,
+      safety: safety({ maxKillsPerRound: 2, requireHealthy: false }),
+    });
+    expect(r.victims).toHaveLength(2);
+    expect(reasons(r)).toEqual(["cap"]);
+  });
+
+  it("selectVictims charges consumers only when the target restarts them", () => {
+    const eligible = [claim("a", 2), claim("b", 2), claim("c", 2)];
+    const run = (restartConsumers: boolean) =>
+      selectVictims({
+        ...context({
+          target: {
+            ...restarting,
+            mode: "all",
+            action: { ...restarting.action, restartConsumers },
+          },
+          safety: safety({ maxKillsPerRound: 6, requireHealthy: false }),
+        }),
+        candidates: eligible,
+        rng: seedrandom("x"),
+        healthy: () => true,
+      });
+    expect(run(true).victims).toHaveLength(2); // 3 + 3 of 6
+    expect(run(false).victims).toHaveLength(3);
+  });
+});
+
 describe("pickVictims: requireHealthy", () => {
   const eligible = pods(6);
   const sick = new Set(["p-001", "p-004"]);
@@ -278,6 +380,7 @@ describe("pickVictims: reproducibility", () => {
       value: mode === "fixed" ? 4 : 60,
       safety: safety({ maxKillsPerRound: 3, maxPerOwner: 1, requireHealthy: false }),
       rng: seedrandom(seed),
+      cost: () => 1,
       healthy: () => true,
     });
   const reorder = (cs: readonly Candidate[], seed: string) =>

@@ -1,7 +1,7 @@
 // Picking victims among the eligible: how many the mode asks for, then a seeded shuffle, the
 // per-owner and per-round caps, and the steady-state guard. Pure: the same eligible set, target,
 // safety settings and generator state give the same victims.
-import type { Mode, Safety } from "../config/types.js";
+import type { Mode, Safety, Target } from "../config/types.js";
 import type { Candidate } from "./candidate.js";
 import { candidateKey } from "./candidate.js";
 
@@ -49,12 +49,26 @@ export function seededShuffle<T extends Candidate>(items: readonly T[], rng: Rng
 
 const ownerKey = (c: Candidate): string => c.owner?.uid ?? `self:${c.uid}`;
 
+/** How many kills a victim counts for against maxKillsPerRound (at least 1). */
+export type KillCost = (c: Candidate) => number;
+
+/**
+ * A victim's cost for `target`: 1, plus the pods mounting the volume when the target restarts
+ * them, since those are killed too.
+ */
+export function killCost(target: Pick<Target, "kind" | "action">): KillCost {
+  if (target.kind === "Pod" || !target.action.restartConsumers) return () => 1;
+  return (c) => 1 + c.consumers.length;
+}
+
 export interface PickInput {
   readonly eligible: readonly Candidate[];
   readonly mode: Mode;
   readonly value: number;
   readonly safety: Safety;
   readonly rng: Rng;
+  /** What each victim counts for against maxKillsPerRound (killCost). */
+  readonly cost: KillCost;
   /** Is the victim's workload fully ready right now? Consulted only when requireHealthy. */
   readonly healthy: (c: Candidate) => boolean;
 }
@@ -69,18 +83,21 @@ export function pickVictims(input: PickInput): PickResult {
   const { eligible, safety, rng } = input;
   const wanted = wantedCount(input.mode, input.value, eligible.length, rng);
   const shuffled = seededShuffle(eligible, rng);
-  const limit = Math.min(wanted, safety.maxKillsPerRound);
   const perOwner = new Map<string, number>();
   const chosen: Candidate[] = [];
   const blocked: Candidate[] = [];
-  // Walk the shuffle: one refused by maxPerOwner makes room for the next.
+  let budget = safety.maxKillsPerRound;
+  // Walk the shuffle: one refused by maxPerOwner, or costing more kills than are left, makes
+  // room for the next.
   let i = 0;
-  for (; i < shuffled.length && chosen.length < limit; i++) {
+  for (; i < shuffled.length && chosen.length < wanted && budget > 0; i++) {
     const c = shuffled[i] as Candidate;
     const n = perOwner.get(ownerKey(c)) ?? 0;
-    if (n >= safety.maxPerOwner) blocked.push(c);
+    const cost = Math.max(1, input.cost(c));
+    if (n >= safety.maxPerOwner || cost > budget) blocked.push(c);
     else {
       perOwner.set(ownerKey(c), n + 1);
+      budget -= cost;
       chosen.push(c);
     }
   }

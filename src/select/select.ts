@@ -2,7 +2,7 @@
 import type { Candidate } from "./candidate.js";
 import { exclusionReason } from "./eligibility.js";
 import type { EligibilityContext, ExclusionReason } from "./eligibility.js";
-import { pickVictims } from "./pick.js";
+import { killCost, pickVictims } from "./pick.js";
 import type { Drop, Rng } from "./pick.js";
 
 export interface SelectionInput extends EligibilityContext {
@@ -33,6 +33,7 @@ export function selectVictims(input: SelectionInput): Selection {
     value: input.target.value,
     safety: input.safety,
     rng: input.rng,
+    cost: killCost(input.target),
     healthy: input.healthy,
   });
   return { eligible, excluded, ...picked };
