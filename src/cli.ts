@@ -37,7 +37,7 @@ function withCommon(cmd: Command, env: Env): Command {
     .option("--context <name>", "kubeconfig context")
     .option(
       "--namespace <ns>",
-      "the monkey's own namespace: always excluded, holds the Lease (default: its pod's, else the context's)",
+      "the monkey's own namespace: always excluded, holds the Lease and the journal (default: its pod's; out of a cluster a live run must name it)",
     )
     .option(
       "--dry-run",
@@ -86,13 +86,32 @@ export function buildProgram(ctx: MainContext, done: (code: Promise<number>) => 
       new Option("--output <format>", "summary format").choices(["table", "json"]).default("table"),
     )
     .option("--force", "run even while paused or inside a blackout window")
+    .option(
+      "--lease-wait <seconds>",
+      "how long to wait for the Lease when another chaos-monkey holds it (then exit 1)",
+      positiveInt,
+      60,
+    )
     .addHelpText(
       "after",
-      "\nExit codes: 0 all recovered or skipped, 3 any victim not recovered in time, 1 error, 2 bad config.\n\nExample:\n  chaos-monkey once --config config.yaml --target web --output json",
+      "\nIt holds and renews the Lease chaos-monkey in its namespace for as long as it acts, so it never\nacts beside a running Deployment or another once.\n\nExit codes: 0 all recovered or skipped, 3 any victim not recovered in time, 1 error (the Lease\nnot had in time included), 2 bad config.\n\nExample:\n  chaos-monkey once --config config.yaml --namespace chaos-monkey --target web --output json",
     )
     .action(
-      (opts: CommonOptions & { target: string[]; output: "table" | "json"; force?: boolean }) =>
-        done(onceCommand({ ...opts, force: opts.force ?? false }, ctx.env, ctx.io)),
+      (
+        opts: CommonOptions & {
+          target: string[];
+          output: "table" | "json";
+          force?: boolean;
+          leaseWait: number;
+        },
+      ) =>
+        done(
+          onceCommand(
+            { ...opts, force: opts.force ?? false, leaseWaitMs: opts.leaseWait * 1000 },
+            ctx.env,
+            ctx.io,
+          ),
+        ),
     );
 
   withCommon(program.command("plan"), ctx.env)

@@ -9,6 +9,7 @@ import type { Config } from "../config/types.js";
 import type { Clock } from "../clock.js";
 import { loadKubeConfig, makeClients, ownNamespace } from "../kube/client.js";
 import { LeaderElector } from "../kube/leader.js";
+import { httpLeaseApi } from "../kube/lease-api.js";
 import type { KubeClients } from "../kube/client.js";
 import { createLogger } from "../observe/logger.js";
 import type { LogFormat, Logger } from "../observe/logger.js";
@@ -82,10 +83,21 @@ export interface Cluster {
   readonly identity: string;
 }
 
-export function connectCluster(opts: CommonOptions, env: Env): Cluster {
+/**
+ * `live`: the command may write (not --dry-run, config not dry-run). Out of a cluster its home
+ * namespace must then be named: guessing the kubeconfig context's (often `default`) would put the
+ * Lease and the journal beside nothing, and a laptop `once` would not exclude the in-cluster
+ * Deployment's namespace or wait for its Lease.
+ */
+export function connectCluster(opts: CommonOptions, env: Env, live = false): Cluster {
   const inCluster = !opts.kubeconfig && Boolean(env.KUBERNETES_SERVICE_HOST);
+  const home = opts.namespace ?? env.POD_NAMESPACE;
+  if (live && home === undefined && !inCluster)
+    throw new UsageError(
+      "out of a cluster a live run needs --namespace: the monkey's own namespace (where the Lease and the journal live, e.g. chaos-monkey); or use --dry-run",
+    );
   const kc = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context, inCluster });
-  const namespace = opts.namespace ?? env.POD_NAMESPACE ?? ownNamespace(kc, inCluster);
+  const namespace = home ?? ownNamespace(kc, inCluster);
   const podName = env.POD_NAME ?? (inCluster ? hostname() : undefined);
   const identity = podName ?? `${hostname()}-${randomBytes(4).toString("hex")}`;
   return { clients: makeClients(kc), self: { namespace, podName }, identity };
@@ -98,8 +110,7 @@ export function makeLeader(
 ): LeaderElector | undefined {
   if (x.dryRun) return undefined;
   return new LeaderElector({
-    api: x.cluster.clients.coordination,
-    namespace: x.cluster.self.namespace,
+    lease: httpLeaseApi(x.cluster.clients.kc, x.cluster.self.namespace, "chaos-monkey"),
     identity: x.cluster.identity,
     clock: x.clock,
     log: x.log,

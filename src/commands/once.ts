@@ -1,5 +1,8 @@
 // chaos-monkey once: one round of each (chosen) target now, wait for recovery, print a verdict.
 // The CronJob mode. Exit 0 all recovered or skipped, 3 any not recovered, 1 error, 2 bad config.
+// Live, it holds the Lease for as long as it acts and waits (SPEC §4, §7.5): it waits a bounded
+// time for the Lease, renews it while rounds and recoveries go on, and hands it over at the end
+// only once no write is in flight. Losing it midway is an error (exit 1), never a quiet skip.
 import seedrandom from "seedrandom";
 import { systemClock } from "../clock.js";
 import type { Config, Target } from "../config/types.js";
@@ -23,6 +26,8 @@ export interface OnceOptions extends CommonOptions {
   readonly target: readonly string[];
   readonly output: "table" | "json";
   readonly force: boolean;
+  /** How long to wait for a Lease another process holds (--lease-wait). */
+  readonly leaseWaitMs: number;
   readonly syncTimeoutMs?: number;
 }
 
@@ -41,6 +46,8 @@ export function chooseTargets(config: Config, names: readonly string[]): Target[
 export function exitCodeFor(rounds: readonly RoundSummary[]): number {
   if (rounds.some((r) => r.report.failed || r.report.victims.some((v) => v.result === "failed")))
     return EXIT.error;
+  // `once` acquired the Lease before its first round: a not_leader skip means it was lost.
+  if (rounds.some((r) => r.report.skipped === "not_leader")) return EXIT.error;
   if (rounds.some((r) => r.recoveries.some((x) => x.outcome !== "recovered")))
     return EXIT.notRecovered;
   // Deleted but held Terminating by its finalizers: the object did not go, nothing recovered.
@@ -53,7 +60,7 @@ export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<
   const config = loadConfigFile(opts.config, opts.dryRun);
   const targets = chooseTargets(config, opts.target);
   const log = makeLogger(opts, true);
-  const cluster = connectCluster(opts, env);
+  const cluster = connectCluster(opts, env, !config.dryRun);
   const clock = systemClock;
   const metrics = createMetrics({ version: "once" });
   const leader = makeLeader({ cluster, dryRun: config.dryRun, clock, log });
@@ -64,22 +71,27 @@ export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<
     metrics,
     self: cluster.self,
     identity: cluster.identity,
-    // Live: only with the Lease acquired above. Dry-run: no Lease, nothing written.
+    // Live: only with the Lease acquired below. Dry-run: no Lease, nothing written.
     isLeader: (c) => c.dryRun || (leader?.isLeader() ?? false),
+    beginWrite: () => leader?.beginWrite(),
     rng: seedrandom(),
   });
+  const renewing = new AbortController();
+  let renewals: Promise<void> | undefined;
   try {
-    if (leader && !(await leader.acquire(20_000))) {
+    if (leader && !(await leader.acquire(opts.leaseWaitMs))) {
       io.err(
-        `another chaos-monkey holds the lease chaos-monkey in ${cluster.self.namespace}; not acting`,
+        `chaos-monkey: another chaos-monkey holds the Lease chaos-monkey in namespace ${cluster.self.namespace}; waited ${opts.leaseWaitMs / 1000}s (--lease-wait), not acting`,
       );
       return EXIT.error;
     }
+    renewals = leader?.run(renewing.signal);
     await withTimeout(
       monkey.load(config),
       opts.syncTimeoutMs ?? 60_000,
       "watch caches did not sync",
     );
+    if (leader) await monkey.onLeading();
     const rounds: RoundSummary[] = [];
     for (const target of targets) {
       const report: RoundReport = await monkey.round({
@@ -95,7 +107,9 @@ export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<
     return exitCodeFor(rounds);
   } finally {
     await monkey.stop();
-    await leader?.release();
+    renewing.abort();
+    await renewals;
+    await leader?.release(5000);
   }
 }
 

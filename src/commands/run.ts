@@ -33,6 +33,8 @@ import type { CommonOptions, Env } from "./common.js";
  * period of the shipped Deployment.
  */
 const WAIT_MS = { rounds: 5000, watches: 2000, lease: 2000 } as const;
+/** Of the Lease's share: how long its release waits for writes still in flight. */
+const RELEASE_WAIT_MS = 1000;
 
 /** Resolves true once `work` settles, or false after `ms` (the work goes on unawaited). */
 async function settlesWithin(clock: Clock, work: Promise<unknown>, ms: number): Promise<boolean> {
@@ -59,16 +61,17 @@ export async function runCommand(
 ): Promise<number> {
   const config = loadConfigFile(opts.config, opts.dryRun);
   const log = makeLogger(opts);
-  const cluster = connectCluster(opts, env);
+  // Live unless --dry-run: a reload may turn a dry-run config live.
+  const cluster = connectCluster(opts, env, !opts.dryRun);
   const clock = systemClock;
   const metrics = createMetrics({ version: VERSION, collectDefault: true });
-  const jitter = seedrandom();
+  const backoff = seedrandom();
   // Only --dry-run rules out a Lease for the process's life; otherwise the election follows the
   // loaded config (a reload may turn a dry-run config live).
   const elector = makeLeader({ cluster, dryRun: Boolean(opts.dryRun), clock, log }, (l) => {
     metrics.setLeader(l);
-    // A new leader finishes what a crashed one left Terminating (SPEC §7.4).
-    if (l) void monkey.finishInterrupted();
+    // A new leader reads the journal and finishes what a crashed one left (SPEC §7.4).
+    if (l) void monkey.onLeading();
   });
   const leadership = new Leadership(elector, stop);
   const inFlight = new Set<string>(); // ids of rounds running now
@@ -78,13 +81,13 @@ export async function runCommand(
     log,
     metrics,
     isLeader: (c) => leadership.mayAct(c),
-    rng: jitter,
+    beginWrite: leadership.beginWrite,
+    rng: backoff,
   });
   const scheduler = new Scheduler({
     clock,
     metrics,
     log,
-    rng: jitter,
     fire: async (_cfg, target, tickMs) => {
       const current = monkey.config?.targets.find((t) => t.name === target.name) ?? target;
       const id = roundId(target.name, tickMs);
@@ -158,7 +161,7 @@ export async function runCommand(
       );
     if (!(await settlesWithin(clock, monkey.stop(), WAIT_MS.watches)))
       log.warn({ waitedMs: WAIT_MS.watches }, "watches not closed in time");
-    if (!(await settlesWithin(clock, leadership.close(), WAIT_MS.lease)))
+    if (!(await settlesWithin(clock, leadership.close(RELEASE_WAIT_MS), WAIT_MS.lease)))
       log.warn({ waitedMs: WAIT_MS.lease }, "lease not released in time; it will expire");
     await http.close();
     log.info("stopped");

@@ -1,6 +1,8 @@
 // Wires the pieces for one config generation (watch caches + recovery tracker) and runs rounds
 // on it. A reload starts a new generation; the old one keeps watching until its in-flight
-// recoveries end, so nothing in flight is lost (SPEC §4).
+// recoveries end, so nothing in flight is lost (SPEC §4). One journal and one writes gate serve
+// every generation: whatever is written, by a round or a recovery of any generation, is written
+// only while this process leads and the config in force now is live (SPEC §7.2, §7.5).
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/types.js";
 import type { KubeClients } from "../kube/client.js";
@@ -10,7 +12,9 @@ import { ClusterView } from "../kube/view.js";
 import { Finisher } from "../kill/finisher.js";
 import { killPod } from "../kill/pod.js";
 import type { PodRef } from "../kill/pod.js";
-import { killVolume, volumeApi } from "../kill/volume.js";
+import { recheckConsumer, recheckVictim, protectedNow } from "../kill/recheck.js";
+import { gated, killVolume, NotLeading, volumeApi } from "../kill/volume.js";
+import { configMapJournalStore, Journal } from "../kube/journal.js";
 import type { Logger } from "../observe/logger.js";
 import type { Metrics } from "../observe/metrics.js";
 import { RecoveryTracker } from "../recover/tracker.js";
@@ -20,7 +24,7 @@ import type { Target } from "../config/types.js";
 import { candidateKey } from "../select/candidate.js";
 import { runRound } from "./round.js";
 import type { RoundReport, RoundRequest } from "./round.js";
-import type { Killer } from "./victim.js";
+import type { Killer, RoundJournal } from "./victim.js";
 
 export interface MonkeyDeps {
   readonly clients: KubeClients;
@@ -31,6 +35,8 @@ export interface MonkeyDeps {
   /** Reported as the Events' reportingInstance and the Lease holder. */
   readonly identity: string;
   readonly isLeader: (config: Config) => boolean;
+  /** The Lease's writes gate: a `done` callback while this process leads, else undefined. */
+  readonly beginWrite: () => (() => void) | undefined;
   /** Backoff jitter of the watch caches (not a round's seeded generator). */
   readonly rng: () => number;
 }
@@ -44,55 +50,134 @@ interface Generation {
 export class Monkey {
   private current: Generation | undefined;
   private readonly generations = new Set<Generation>();
-  /** Volumes this process is killing right now (the finisher leaves them alone). */
+  /** Victims this process is killing right now: journalled, not yet handed to recovery. */
   private readonly inProgress = new Set<string>();
   private readonly finisher: Finisher;
+  private readonly journal: Journal;
 
   constructor(private readonly deps: MonkeyDeps) {
+    this.journal = new Journal(
+      configMapJournalStore(deps.clients.core, deps.self.namespace),
+      this.gate,
+    );
     this.finisher = new Finisher({
-      core: deps.clients.core,
+      journal: this.journal,
+      api: (kind) => volumeApi(deps.clients.core, kind),
+      clock: deps.clock,
+      gate: this.gate,
       log: deps.log,
       metrics: deps.metrics,
       busy: (uid) => this.inProgress.has(uid),
       tracked: (uid) => [...this.generations].some((g) => g.tracker.tracks(uid)),
+      protectedNow: (entry, obj, config) => protectedNow(this.recheckDeps(config), entry, obj),
     });
   }
 
-  private killerFor(view: ClusterView): Killer {
-    const { core } = this.deps.clients;
-    return async ({ victim, target, round, consumers }) => {
-      if (victim.kind === "Pod") return killPod(core, victim, target.action);
-      this.inProgress.add(victim.uid);
-      try {
-        return await killVolume(
-          {
-            api: volumeApi(core, victim.kind),
-            killPod: (p: PodRef) => killPod(core, p, consumerAction(target)),
-            log: this.deps.log,
-            metrics: this.deps.metrics,
-          },
-          {
-            victim,
-            target,
-            round,
-            consumers,
-            volume: victim.kind === "PersistentVolume" ? view.volume(victim.name) : undefined,
-          },
-        );
-      } finally {
-        this.inProgress.delete(victim.uid);
-      }
+  /**
+   * Asked before every write: this process leads, and the config in force now is live. A reload
+   * to dry-run stops the writes of rounds and recoveries already under way.
+   */
+  readonly gate = (): (() => void) | undefined => {
+    const config = this.current?.config;
+    if (!config || config.dryRun) return undefined;
+    return this.deps.beginWrite();
+  };
+
+  private recheckDeps(config: Config, view = this.current?.view) {
+    if (!view) throw new Error("no config loaded");
+    return {
+      core: this.deps.clients.core,
+      view,
+      config,
+      self: this.deps.self,
+      clock: this.deps.clock,
     };
   }
 
+  private killerFor(gen: Generation): Killer {
+    const { core } = this.deps.clients;
+    const { log, metrics } = this.deps;
+    return async ({ victim, ref, target, consumers }) => {
+      const podRef = { ...ref, namespace: victim.namespace };
+      if (victim.kind === "Pod")
+        return gated(this.gate, () => killPod(core, podRef, target.action)).catch(notLeading);
+      return killVolume(
+        {
+          api: volumeApi(core, victim.kind),
+          gate: this.gate,
+          restartConsumer: async (p: PodRef) => {
+            // A consumer is killed as any victim is: re-checked fresh, under the gate, evicted
+            // unless the target says delete (SPEC §7 threat model).
+            const again = await recheckConsumer(this.recheckDeps(gen.config, gen.view), p);
+            if (!again.ok)
+              return again.result === "gone" ? { result: "gone" } : { result: "changed" };
+            return gated(this.gate, () => killPod(core, again.ref, consumerAction(target))).catch(
+              notLeading,
+            );
+          },
+          log,
+          metrics,
+        },
+        {
+          kind: victim.kind,
+          victim: ref,
+          target,
+          consumers,
+          volume: victim.kind === "PersistentVolume" ? gen.view.volume(victim.name) : undefined,
+        },
+      );
+    };
+  }
+
+  private readonly roundJournal: RoundJournal = {
+    record: async (target, tickMs, entries) => {
+      for (const e of entries) this.inProgress.add(e.uid);
+      try {
+        const ok = await this.journal.recordRound(target, tickMs, entries);
+        if (!ok) for (const e of entries) this.inProgress.delete(e.uid);
+        return ok;
+      } catch (err) {
+        for (const e of entries) this.inProgress.delete(e.uid);
+        throw err;
+      }
+    },
+    settled: (uid, keep) => {
+      this.inProgress.delete(uid);
+      if (!keep) this.forget([uid]);
+    },
+  };
+
+  private forget(uids: string[]): void {
+    this.journal.forget(uids).catch((err: unknown) => {
+      // Left in the journal, the entry is finished (or counted aborted) by the next sweep.
+      this.deps.log.warn({ ...errorFields(err), uids }, "journal entry not removed");
+    });
+  }
+
   /**
-   * Finishes interrupted strips (SPEC §7.4) seen in the current caches. Only the leader writes;
-   * dry-run writes nothing.
+   * Finishes what an interrupted process left (SPEC §7.4) from the journal: strips and aborted
+   * recoveries. Only the leader writes; dry-run writes nothing, not even a read of the journal.
    */
   async finishInterrupted(): Promise<void> {
     const gen = this.current;
     if (!gen || gen.config.dryRun || !this.deps.isLeader(gen.config)) return;
-    await this.finisher.sweep(() => gen.view.volumeObjects());
+    try {
+      await this.finisher.sweep(gen.config);
+    } catch (err) {
+      this.deps.metrics.error("journal");
+      this.deps.log.warn(errorFields(err), "journal not read; will retry");
+    }
+  }
+
+  /** A new leader reads the journal as the server has it before its first round. */
+  async onLeading(): Promise<void> {
+    try {
+      await this.journal.load();
+    } catch (err) {
+      this.deps.metrics.error("journal");
+      this.deps.log.warn(errorFields(err), "journal not read; will retry");
+    }
+    await this.finishInterrupted();
   }
 
   get config(): Config | undefined {
@@ -123,7 +208,7 @@ export class Monkey {
     const tracker = new RecoveryTracker(view, this.deps.clock, this.trackerHooks());
     const gen: Generation = { config, view, tracker };
     this.generations.add(gen);
-    // A marked volume changing (or appearing after a restart) may be an interrupted strip.
+    // A Terminating volume changing (or appearing after a restart) may be an interrupted strip.
     view.onAnyEvent((e) => {
       if (this.current === gen && e.object.metadata?.deletionTimestamp)
         void this.finishInterrupted();
@@ -159,6 +244,10 @@ export class Monkey {
       onEnd: (r: RecoveryResult) => {
         metrics.recoveryOutcome(r.victim.target.name, r.victim.kind, r.outcome);
         metrics.decInFlight(r.victim.target.name);
+        // Done: off the journal. Aborted here by a shutdown, it is counted here; only a volume
+        // whose strip may be unfinished stays for the next leader to finish (SPEC §7.4).
+        const strip = r.victim.kind !== "Pod" && r.victim.target.action.stripFinalizers.length > 0;
+        if (r.outcome !== "aborted" || !strip) this.forget([r.victim.uid]);
         log.info({ ...fields(r.victim), outcome: r.outcome, phases: r.phases }, "recovery ended");
       },
     };
@@ -191,7 +280,11 @@ export class Monkey {
       {
         view: gen.view,
         tracker: this.recoveries,
-        kill: this.killerFor(gen.view),
+        kill: this.killerFor(gen),
+        gate: this.gate,
+        journal: this.roundJournal,
+        recheck: (victim, target) =>
+          recheckVictim(this.recheckDeps(gen.config, gen.view), victim, target),
         emit: eventSink(this.deps.clients.events, this.deps.identity, () => this.deps.clock.now()),
         metrics: this.deps.metrics,
         log: this.deps.log,
@@ -202,19 +295,26 @@ export class Monkey {
     );
   }
 
-  /** Ends every open recovery as aborted and stops all watches. */
+  /** Ends every open recovery as aborted, writes that down, and stops all watches. */
   async stop(): Promise<void> {
     for (const g of this.generations) g.tracker.abortAll();
+    await this.journal.idle();
     await Promise.all([...this.generations].map((g) => g.view.stop()));
     this.generations.clear();
     this.current = undefined;
   }
 }
 
-/** How consumers of a killed volume are restarted: deleted, with the target's grace period. */
+const notLeading = (err: unknown) => {
+  if (err instanceof NotLeading)
+    return { result: "failed" as const, message: err.message, code: undefined };
+  throw err;
+};
+
+/** How consumers of a killed volume are restarted: as the target says (evict by default). */
 function consumerAction(target: Target) {
   return {
-    method: "delete" as const,
+    method: target.action.method,
     gracePeriodSeconds: target.action.gracePeriodSeconds,
     stripFinalizers: [],
     restartConsumers: false,

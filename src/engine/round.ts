@@ -11,12 +11,15 @@ import type { Metrics, SkipReason } from "../observe/metrics.js";
 import type { Logger } from "../observe/logger.js";
 import type { RecoveryResult, Victim } from "../recover/types.js";
 import { inBlackout } from "../schedule/blackout.js";
-import type { Self } from "../select/candidate.js";
+import type { Candidate, Self } from "../select/candidate.js";
 import { candidateKey } from "../select/candidate.js";
 import { selectVictims } from "../select/select.js";
 import type { Selection } from "../select/select.js";
-import { killOne } from "./victim.js";
-import type { Killer, RoundCtx } from "./victim.js";
+import type { WriteGate } from "../kube/journal.js";
+import { NotAllowed } from "../kube/journal.js";
+import { entryOf, killOne, recheckReport } from "./victim.js";
+import type { Killer, Recheck, RoundCtx, RoundJournal } from "./victim.js";
+import type { ConsumerKill } from "../kill/pod.js";
 
 /** Where victims go after the kill: the recovery tracker(s) of the running config generations. */
 export interface Recoveries {
@@ -35,6 +38,11 @@ export interface RoundDeps {
   readonly self: Self;
   /** May this replica act on this config now (the Lease, unless the config is dry-run)? */
   readonly isLeader: (config: Config) => boolean;
+  /** Asked before every write (journal, kill, strip, Event): leading, and the config in force live. */
+  readonly gate: WriteGate;
+  readonly journal: RoundJournal;
+  /** A fresh read of what a victim's eligibility rests on, right before its kill. */
+  readonly recheck: (victim: Candidate, target: Target) => Promise<Recheck>;
 }
 
 export interface RoundRequest {
@@ -48,13 +56,16 @@ export interface RoundRequest {
   readonly force?: boolean;
 }
 
-export type VictimResult = "killed" | "pdb" | "gone" | "failed" | "terminating" | "dry_run";
+export type VictimResult =
+  "killed" | "pdb" | "gone" | "changed" | "excluded" | "failed" | "terminating" | "dry_run";
 export interface VictimReport {
   readonly kind: Target["kind"];
   readonly namespace: string;
   readonly name: string;
   readonly result: VictimResult;
   readonly message?: string;
+  /** Volumes: the consumer pods restarted with the victim, each with its own result. */
+  readonly consumers?: readonly ConsumerKill[];
 }
 
 export interface RoundReport {
@@ -203,13 +214,13 @@ async function selectAndKill(
     selection.drops.map((d) => d.reason),
     false,
   );
-  const reports: VictimReport[] = [];
-  const recoveries: Promise<RecoveryResult>[] = [];
-  for (const victim of selection.victims) {
-    const r = await killOne(victim, req, deps, ctx);
-    reports.push(r.report);
-    if (r.recovery) recoveries.push(r.recovery);
+  const killed = await killVictims(selection.victims, req, deps, ctx);
+  if (killed.skipped) {
+    deps.metrics.roundSkipped(target.name, "not_leader");
+    log.info({ reason: "not_leader", why: killed.skipped }, "round skipped");
+    return { ...base, skipped: "not_leader", victims: [], recoveries: Promise.resolve([]) };
   }
+  const { reports, recoveries } = killed;
   const refused = reports.filter((r) => r.result === "pdb").length;
   const anyKilled = reports.some((r) => r.result === "killed" || r.result === "dry_run");
   if (!anyKilled && refused > 0) {
@@ -242,4 +253,53 @@ function countSkips(
     if (i === 0 && roundSkipped) metrics.roundSkipped(target, reason);
     else metrics.skipped(target, reason);
   });
+}
+
+/**
+ * The live part of a round: a fresh look at each victim, the journal written before the first
+ * kill, then the kills. Dry-run writes nothing, so it re-reads nothing either.
+ */
+async function killVictims(
+  victims: readonly Candidate[],
+  req: RoundRequest,
+  deps: RoundDeps,
+  ctx: RoundCtx,
+): Promise<{
+  reports: VictimReport[];
+  recoveries: Promise<RecoveryResult>[];
+  skipped?: string;
+}> {
+  const { target, config } = req;
+  const reports: VictimReport[] = [];
+  const recoveries: Promise<RecoveryResult>[] = [];
+  if (config.dryRun) {
+    for (const v of victims) {
+      deps.metrics.kill(target.name, v.kind, v.namespace, "dry_run");
+      ctx.log.info({ victim: candidateKey(v), owner: v.owner?.name }, "would kill (dry run)");
+      reports.push({ kind: v.kind, namespace: v.namespace, name: v.name, result: "dry_run" });
+    }
+    return { reports, recoveries };
+  }
+  const checked = [];
+  for (const victim of victims) {
+    const r = await deps.recheck(victim, target);
+    if (r.ok) checked.push({ victim, ref: r.ref, consumers: r.consumers });
+    else reports.push(recheckReport(victim, r, ctx));
+  }
+  if (checked.length === 0) return { reports, recoveries };
+  const atMs = deps.clock.now();
+  try {
+    const entries = checked.map((c) => entryOf(c.victim, { target, round: ctx.round, atMs }));
+    if (!(await deps.journal.record(target.name, req.tickMs, entries)))
+      return { reports: [], recoveries, skipped: "tick_already_run" };
+  } catch (err) {
+    if (err instanceof NotAllowed) return { reports: [], recoveries, skipped: "lease_lost" };
+    throw err; // the round fails and kills nothing: no kill without its journal entry
+  }
+  for (const c of checked) {
+    const r = await killOne(c, req, deps, ctx);
+    reports.push(r.report);
+    if (r.recovery) recoveries.push(r.recovery);
+  }
+  return { reports, recoveries };
 }

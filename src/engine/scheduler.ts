@@ -1,19 +1,17 @@
-// One loop per target: sleep until the next fire time in the target's zone (plus jitter), run
-// the round, repeat. Missed ticks (the process was stopped or starved) are not caught up in a
+// One loop per target: sleep until the next fire time in the target's zone (plus the tick's
+// jitter, the same in every replica), run the round, repeat. Missed ticks (the process was stopped or starved) are not caught up in a
 // burst: the loop continues from now.
 import type { Clock } from "../clock.js";
 import type { Config, Target } from "../config/types.js";
 import type { Logger } from "../observe/logger.js";
 import type { Metrics } from "../observe/metrics.js";
 import { nextFire, parseSchedule } from "../schedule/cron.js";
-import { jitterDelay } from "../schedule/jitter.js";
+import { tickJitter } from "../schedule/jitter.js";
 
 export interface SchedulerDeps {
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly log: Logger;
-  /** For jitter only. */
-  readonly rng: () => number;
   /** Runs one round; resolves when its kills are done (recoveries go on in the background). */
   readonly fire: (config: Config, target: Target, tickMs: number) => Promise<void>;
 }
@@ -63,7 +61,7 @@ export class Scheduler {
         zone: target.timezone,
       }).getTime();
       metrics.setNextRound(target.name, fire / 1000);
-      const wait = fire - clock.now() + jitterDelay(target.jitterMs, this.deps.rng);
+      const wait = fire - clock.now() + tickJitter(target.jitterMs, target.name, fire);
       try {
         await clock.sleep(Math.max(0, wait), signal);
       } catch {

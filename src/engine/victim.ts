@@ -1,13 +1,21 @@
-// Killing one chosen victim and handing it to recovery: snapshot what recovery will compare
-// against, kill, report, emit the Event. Never throws for an API answer: each is a result.
+// Killing the chosen victims of one live round and handing them to recovery (SPEC §7):
+//   1. re-check each victim against a fresh read of what the decision rests on (the object and
+//      its namespace): an opt-out added after the cache saw it counts;
+//   2. write the round (its tick and an entry per victim) to the journal before the first kill,
+//      so no replica runs the tick again and a crash leaves a record only the monkey wrote;
+//   3. kill each one with uid and resourceVersion preconditions, every write under the gate;
+//   4. snapshot what recovery compares against, report, emit the Event.
+// Never throws for an API answer: each is a result.
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Target } from "../config/types.js";
 import { errorFields } from "../kube/errors.js";
 import { apiVersionOf } from "../kube/events.js";
 import type { EventSink, Regarding } from "../kube/events.js";
+import type { JournalEntry } from "../kube/journal.js";
 import { topOwner } from "../kube/objects.js";
 import type { ClusterView } from "../kube/view.js";
 import type { KillOutcome, PodRef } from "../kill/pod.js";
+import type { ObjectRef } from "../kill/volume.js";
 import type { Logger } from "../observe/logger.js";
 import type { RecoveryResult, Victim } from "../recover/types.js";
 import type { Candidate, WorkloadRef } from "../select/candidate.js";
@@ -16,12 +24,28 @@ import type { RoundDeps, RoundRequest, VictimReport } from "./round.js";
 
 export interface KillRequest {
   readonly victim: Candidate;
+  /** The victim at the version it was re-checked at. */
+  readonly ref: ObjectRef;
   readonly target: Target;
   readonly round: string;
-  /** Volumes: the pods mounting the claim when it was chosen. */
+  /** Volumes: the eligible pods mounting the claim, to restart when the target says so. */
   readonly consumers: readonly PodRef[];
 }
 export type Killer = (k: KillRequest) => Promise<KillOutcome>;
+
+/** A fresh look at a chosen victim right before the kill. */
+export type Recheck =
+  | { readonly ok: true; readonly ref: ObjectRef; readonly consumers: readonly PodRef[] }
+  | { readonly ok: false; readonly result: "gone" }
+  | { readonly ok: false; readonly result: "excluded"; readonly reason: string };
+
+/** The round's view of the journal (src/kube/journal.ts), as the monkey wires it. */
+export interface RoundJournal {
+  /** Records the tick and the entries before the first kill; false: the tick already ran. */
+  record(target: string, tickMs: number, entries: readonly JournalEntry[]): Promise<boolean>;
+  /** The kill of `uid` is over: handed to recovery (`keep`), or nothing was killed. */
+  settled(uid: string, keep: boolean): void;
+}
 
 export interface RoundCtx {
   readonly seed: string;
@@ -30,7 +54,7 @@ export interface RoundCtx {
 }
 
 /** What recovery compares against: the pods there were, and for a volume its claims and consumers. */
-interface Before {
+interface Baseline {
   readonly knownUids: Set<string>;
   readonly consumers: readonly V1Pod[];
   readonly claims: readonly { namespace: string; name: string }[];
@@ -43,7 +67,7 @@ function claimsOf(victim: Candidate, view: ClusterView): { namespace: string; na
   return ref?.namespace && ref.name ? [{ namespace: ref.namespace, name: ref.name }] : [];
 }
 
-function before(victim: Candidate, target: Target, view: ClusterView): Before {
+function baselineOf(victim: Candidate, target: Target, view: ClusterView): Baseline {
   if (victim.kind === "Pod") {
     // Pods of the same workload before the kill: anything else that appears is a replacement.
     const owner = victim.owner;
@@ -59,12 +83,6 @@ function before(victim: Candidate, target: Target, view: ClusterView): Before {
   return { knownUids: new Set(consumers.map((p) => p.metadata?.uid ?? "")), consumers, claims };
 }
 
-const podRef = (p: V1Pod): PodRef => ({
-  namespace: p.metadata?.namespace ?? "",
-  name: p.metadata?.name ?? "",
-  uid: p.metadata?.uid ?? "",
-});
-
 function ownersOf(pods: readonly V1Pod[], view: ClusterView): WorkloadRef[] {
   const out = new Map<string, WorkloadRef>();
   for (const p of pods) {
@@ -74,7 +92,7 @@ function ownersOf(pods: readonly V1Pod[], view: ClusterView): WorkloadRef[] {
   return [...out.values()];
 }
 
-function regardingOf(c: Candidate): Regarding {
+export function regardingOf(c: Candidate): Regarding {
   const o = c.owner;
   return o
     ? {
@@ -96,6 +114,40 @@ function regardingOf(c: Candidate): Regarding {
 const verb = (target: Target) =>
   target.kind === "Pod" && target.action.method === "evict" ? "evicted" : "deleted";
 
+const where = (v: Candidate) => ({ kind: v.kind, namespace: v.namespace, name: v.name });
+
+/** The journal entry of a victim about to be killed. */
+export function entryOf(
+  c: Candidate,
+  x: { target: Target; round: string; atMs: number },
+): JournalEntry {
+  return {
+    uid: c.uid,
+    kind: c.kind,
+    namespace: c.namespace,
+    name: c.name,
+    round: x.round,
+    target: x.target.name,
+    strip: c.kind === "Pod" ? [] : [...x.target.action.stripFinalizers],
+    atMs: x.atMs,
+  };
+}
+
+/** A victim the fresh look ruled out: logged, reported, nothing written. */
+export function recheckReport(
+  victim: Candidate,
+  r: Exclude<Recheck, { ok: true }>,
+  ctx: RoundCtx,
+): VictimReport {
+  const key = candidateKey(victim);
+  if (r.result === "gone") {
+    ctx.log.info({ victim: key }, "victim already gone");
+    return { ...where(victim), result: "gone" };
+  }
+  ctx.log.info({ victim: key, reason: r.reason }, "victim no longer eligible");
+  return { ...where(victim), result: "excluded", message: r.reason };
+}
+
 /** A refused, lost or failed kill: log and count it; nothing to recover. */
 function unkilled(
   outcome: Exclude<KillOutcome, { result: "killed" }>,
@@ -103,17 +155,19 @@ function unkilled(
 ): VictimReport {
   const { victim, req, deps, ctx } = x;
   const key = candidateKey(victim);
-  const where = { kind: victim.kind, namespace: victim.namespace, name: victim.name };
   switch (outcome.result) {
     case "pdb":
       ctx.log.info(
         { victim: key, message: outcome.message },
         "kill refused by a PodDisruptionBudget",
       );
-      return { ...where, result: "pdb", message: outcome.message };
+      return { ...where(victim), result: "pdb", message: outcome.message };
     case "gone":
       ctx.log.info({ victim: key }, "victim already gone");
-      return { ...where, result: "gone" };
+      return { ...where(victim), result: "gone" };
+    case "changed":
+      ctx.log.info({ victim: key }, "victim changed since it was checked; not killed");
+      return { ...where(victim), result: "changed" };
     case "terminating":
       // The delete was accepted but nothing ended the object: no kill is claimed.
       ctx.log.warn({ victim: key, message: outcome.message }, "deleted but still terminating");
@@ -123,47 +177,77 @@ function unkilled(
         regarding: regardingOf(victim),
         note: `target=${req.target.name} round=${ctx.round} seed=${ctx.seed}: deleted ${victim.kind.toLowerCase()} ${key}, which stays Terminating: ${outcome.message}`,
       });
-      return { ...where, result: "terminating", message: outcome.message };
+      return {
+        ...where(victim),
+        result: "terminating",
+        message: outcome.message,
+        ...(outcome.consumers ? { consumers: outcome.consumers } : {}),
+      };
     case "failed":
       deps.metrics.kill(req.target.name, victim.kind, victim.namespace, "failed");
       deps.metrics.error("kill");
       ctx.log.error({ victim: key, code: outcome.code, message: outcome.message }, "kill failed");
-      return { ...where, result: "failed", message: outcome.message };
+      return { ...where(victim), result: "failed", message: outcome.message };
   }
 }
 
+type Checked = { victim: Candidate; ref: ObjectRef; consumers: readonly PodRef[] };
+
+/**
+ * Sends the kill; when the API refuses it because the victim changed since it was checked (a
+ * resourceVersion precondition), looks again once and, if it is still eligible, retries.
+ */
+async function killChecked(
+  checked: Checked,
+  req: RoundRequest,
+  deps: RoundDeps,
+  ctx: RoundCtx,
+): Promise<KillOutcome | Exclude<Recheck, { ok: true }>> {
+  const { victim } = checked;
+  const { target } = req;
+  let { ref, consumers } = checked;
+  let outcome: KillOutcome = { result: "changed" };
+  for (let attempt = 0; attempt < 2 && outcome.result === "changed"; attempt++) {
+    if (attempt > 0) {
+      const again = await deps.recheck(victim, target);
+      if (!again.ok) return again;
+      ({ ref, consumers } = again);
+    }
+    ctx.log.info(
+      {
+        victim: candidateKey(victim),
+        method: target.kind === "Pod" ? target.action.method : "delete",
+        // From the scheduled fire time to this request (the benchmark's tick-to-kill).
+        tickToKillMs: deps.clock.now() - req.tickMs,
+      },
+      "killing",
+    );
+    outcome = await deps.kill({ victim, ref, target, round: ctx.round, consumers });
+  }
+  return outcome;
+}
+
+/** Kills one re-checked, journalled victim and hands it to recovery. */
 export async function killOne(
-  victim: Candidate,
+  checked: Checked,
   req: RoundRequest,
   deps: RoundDeps,
   ctx: RoundCtx,
 ): Promise<{ report: VictimReport; recovery?: Promise<RecoveryResult> }> {
-  const { target, config } = req;
+  const { victim } = checked;
+  const { target } = req;
   const key = candidateKey(victim);
-  const where = { kind: victim.kind, namespace: victim.namespace, name: victim.name };
-  if (config.dryRun) {
-    deps.metrics.kill(target.name, victim.kind, victim.namespace, "dry_run");
-    ctx.log.info({ victim: key, owner: victim.owner?.name }, "would kill (dry run)");
-    return { report: { ...where, result: "dry_run" } };
-  }
-  const snap = before(victim, target, deps.view);
-  ctx.log.info(
-    {
-      victim: key,
-      method: target.kind === "Pod" ? target.action.method : "delete",
-      // From the scheduled fire time to this request (the benchmark's tick-to-kill).
-      tickToKillMs: deps.clock.now() - req.tickMs,
-    },
-    "killing",
-  );
-  const outcome = await deps.kill({
-    victim,
-    target,
-    round: ctx.round,
-    consumers: snap.consumers.map(podRef),
-  });
+  const snap = baselineOf(victim, target, deps.view);
+  const outcome = await killChecked(checked, req, deps, ctx);
   const killedAtMs = deps.clock.now();
-  if (outcome.result !== "killed") return { report: unkilled(outcome, { victim, req, deps, ctx }) };
+  if ("ok" in outcome) {
+    deps.journal.settled(victim.uid, false);
+    return { report: recheckReport(victim, outcome, ctx) };
+  }
+  if (outcome.result !== "killed") {
+    deps.journal.settled(victim.uid, false);
+    return { report: unkilled(outcome, { victim, req, deps, ctx }) };
+  }
   deps.metrics.kill(target.name, victim.kind, victim.namespace, "killed");
   ctx.log.info(
     { victim: key, stripped: outcome.stripped, restartedConsumers: outcome.restarted },
@@ -180,7 +264,7 @@ export async function killOne(
     target,
     round: ctx.round,
     seed: ctx.seed,
-    ...where,
+    ...where(victim),
     uid: victim.uid,
     owner: victim.owner,
     killedAtMs,
@@ -193,7 +277,15 @@ export async function killOne(
     await emitRecoveryEvent(deps, ctx, { r, regarding, key });
     return r;
   });
-  return { report: { ...where, result: "killed" }, recovery };
+  deps.journal.settled(victim.uid, true);
+  return {
+    report: {
+      ...where(victim),
+      result: "killed",
+      ...(outcome.consumers ? { consumers: outcome.consumers } : {}),
+    },
+    recovery,
+  };
 }
 
 async function emitRecoveryEvent(
@@ -218,15 +310,23 @@ async function emitRecoveryEvent(
     });
 }
 
+/** Events are writes too: sent only under the gate (leading, and the config in force is live). */
 async function emitSafely(
   deps: RoundDeps,
   log: Logger,
   e: Parameters<EventSink>[0],
 ): Promise<void> {
+  const done = deps.gate();
+  if (!done) {
+    log.info({ reason: e.reason }, "event not recorded: not leading, or dry-run now");
+    return;
+  }
   try {
     await deps.emit(e);
   } catch (err) {
     deps.metrics.error("event");
     log.warn({ ...errorFields(err), reason: e.reason }, "event not recorded");
+  } finally {
+    done();
   }
 }

@@ -1,111 +1,138 @@
-// Crash safety (SPEC §7.4). A volume victim is marked with its round and the finalizers to strip
-// before it is deleted. If the process dies between the delete and the strip, the object would
-// stay Terminating for ever; the next leader finds such objects in its caches, finishes the strip
-// (only the finalizers the marker names, only while the object is Terminating) and counts the
-// round's recovery as aborted.
-import type {
-  CoreV1Api,
-  V1PersistentVolume,
-  V1PersistentVolumeClaim,
-} from "@kubernetes/client-node";
+// Crash safety (SPEC §7.4) from the journal, never from the victims: the journal in the monkey's
+// own namespace says which objects this monkey set out to delete and which finalizers it was to
+// strip. After a crash or a failover the leader finishes that work:
+//   - a claim or volume it deleted that is still Terminating gets the journalled finalizers
+//     stripped, but only those the current config still allows, only if it is still the same
+//     object (uid), only if the delete that made it Terminating is ours (its time matches the
+//     entry), and only if it is still not protected (opted out, excluded namespace);
+//   - a victim whose recovery no process follows any more is counted `aborted`, once.
+// An annotation, label or name a tenant wrote on the object changes none of this.
+import type { Config } from "../config/types.js";
 import { errorFields } from "../kube/errors.js";
-import { MARK_ROUND, MARK_TARGET, markedStrip } from "../kube/volumes.js";
+import type { Journal, JournalEntry, WriteGate } from "../kube/journal.js";
 import type { Logger } from "../observe/logger.js";
 import type { Metrics } from "../observe/metrics.js";
-import type { Candidate } from "../select/candidate.js";
-import { stripFinalizers, volumeApi } from "./volume.js";
-
-type Volume = V1PersistentVolumeClaim | V1PersistentVolume;
+import type { Clock } from "../clock.js";
+import { configuredStrip, finishDecision } from "./strip.js";
+import type { Volume, VolumeApi } from "./volume.js";
+import { stripFinalizers } from "./volume.js";
 
 export interface FinisherDeps {
-  readonly core: CoreV1Api;
+  readonly journal: Journal;
+  readonly api: (kind: JournalEntry["kind"]) => VolumeApi;
+  readonly clock: Clock;
+  /** Asked before every write (leading, live config). */
+  readonly gate: WriteGate;
   readonly log: Logger;
   readonly metrics: Metrics;
-  /** True while this process itself is killing the object (its own strip follows). */
+  /** True while this process is killing the object (its own delete and strip follow). */
   readonly busy: (uid: string) => boolean;
-  /** True when this process follows the object's recovery (so it was not interrupted). */
+  /** True while this process follows the victim's recovery (so it was not interrupted). */
   readonly tracked: (uid: string) => boolean;
-}
-
-/** A marked, Terminating object with finalizers left to strip, as a candidate to act on. */
-/** Is `obj` a marked, Terminating object that still has finalizers its marker asks us to strip? */
-function needsFinishing(obj: Volume): boolean {
-  const m = obj.metadata;
-  const strip = markedStrip(m?.annotations);
-  return Boolean(
-    m?.annotations?.[MARK_ROUND] &&
-    m.deletionTimestamp &&
-    (m.finalizers ?? []).some((f) => strip.includes(f)),
-  );
-}
-
-/** A marked, Terminating object with finalizers left to strip, as a candidate to act on. */
-export function unfinished(
-  obj: Volume,
-): (Candidate & { strip: string[]; target: string }) | undefined {
-  if (!needsFinishing(obj)) return undefined;
-  const m = obj.metadata ?? {};
-  const annotations = m.annotations ?? {};
-  return {
-    kind: m.namespace ? "PersistentVolumeClaim" : "PersistentVolume",
-    namespace: m.namespace ?? "",
-    name: m.name ?? "",
-    uid: m.uid ?? "",
-    labels: {},
-    annotations,
-    createdAtMs: 0,
-    deleting: true,
-    phase: undefined,
-    guardNamespaces: [],
-    owner: undefined,
-    fields: {},
-    strip: markedStrip(annotations),
-    target: annotations[MARK_TARGET] ?? "unknown",
-  };
+  /** Why the object may not be touched now under `config` (opted out, excluded), if so. */
+  readonly protectedNow: (
+    entry: JournalEntry,
+    obj: Volume,
+    config: Config,
+  ) => Promise<string | undefined>;
 }
 
 export class Finisher {
   private readonly aborted = new Set<string>();
   private running: Promise<void> | undefined;
+  private again = false;
 
   constructor(private readonly deps: FinisherDeps) {}
 
-  /** Finishes every unfinished object in `objects`; concurrent calls share one sweep. */
-  sweep(objects: () => Iterable<Volume>): Promise<void> {
-    this.running ??= this.run(objects).finally(() => (this.running = undefined));
+  /** Finishes what the journal holds; a call during a sweep runs one more sweep after it. */
+  sweep(config: Config): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.run(config);
+      } while (this.again);
+    })().finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async run(objects: () => Iterable<Volume>): Promise<void> {
-    const todo = [...objects()]
-      .map(unfinished)
-      .filter((c) => c !== undefined && !this.deps.busy(c.uid));
-    for (const c of todo) if (c) await this.finish(c);
+  private async run(config: Config): Promise<void> {
+    const { journal } = this.deps;
+    if (!journal.isLoaded) await journal.load();
+    const done: string[] = [];
+    for (const entry of journal.list()) {
+      if (this.deps.busy(entry.uid)) continue;
+      if (!this.deps.tracked(entry.uid)) this.countAborted(entry);
+      if (entry.kind === "Pod") {
+        // A pod kill has nothing to finish; its recovery is either followed here or aborted.
+        if (!this.deps.tracked(entry.uid)) done.push(entry.uid);
+        continue;
+      }
+      if (await this.finish(entry, config)) done.push(entry.uid);
+    }
+    if (done.length > 0) await journal.forget(done);
   }
 
-  private async finish(c: NonNullable<ReturnType<typeof unfinished>>): Promise<void> {
+  private countAborted(entry: JournalEntry): void {
+    if (this.aborted.has(entry.uid)) return;
+    this.aborted.add(entry.uid);
+    this.deps.metrics.recoveryOutcome(entry.target, entry.kind, "aborted");
+    this.deps.log.warn(
+      { round: entry.round, target: entry.target, victim: keyOf(entry), kind: entry.kind },
+      "recovery of an interrupted round counted aborted",
+    );
+  }
+
+  /** Strips what is ours to strip; true when nothing is left to do for this entry. */
+  private async finish(entry: JournalEntry, config: Config): Promise<boolean> {
     const { log, metrics } = this.deps;
+    const api = this.deps.api(entry.kind);
     try {
-      const stripped = await stripFinalizers(volumeApi(this.deps.core, c.kind), c, c.strip);
-      for (const f of stripped) metrics.finalizerStripped(c.kind, f);
+      const obj = await api.read(entry).catch((err: unknown) => {
+        if (errorFields(err).code === 404) return undefined;
+        throw err;
+      });
+      const decision = finishDecision(entry, obj, {
+        allowed: configuredStrip(config, entry.kind),
+        nowMs: this.deps.clock.now(),
+        busy: false,
+      });
+      if (decision.act === "wait") return false;
+      if (decision.act === "forget") {
+        log.info(
+          { victim: keyOf(entry), round: entry.round, why: decision.why },
+          "journal entry done",
+        );
+        return !this.deps.tracked(entry.uid);
+      }
+      const protectedBy = obj ? await this.deps.protectedNow(entry, obj, config) : undefined;
+      if (protectedBy) {
+        log.warn(
+          { victim: keyOf(entry), round: entry.round, reason: protectedBy },
+          "interrupted strip not finished: the object is protected now",
+        );
+        return !this.deps.tracked(entry.uid);
+      }
+      const stripped = await stripFinalizers(api, entry, decision.finalizers, this.deps.gate);
+      for (const f of stripped) metrics.finalizerStripped(entry.kind, f);
       log.warn(
-        {
-          victim: c.namespace ? `${c.namespace}/${c.name}` : c.name,
-          round: c.annotations[MARK_ROUND],
-          stripped,
-        },
+        { victim: keyOf(entry), round: entry.round, stripped },
         "finished the strip of an interrupted round",
       );
+      return !this.deps.tracked(entry.uid);
     } catch (err) {
       metrics.error("strip");
       log.error(
-        { victim: c.name, ...errorFields(err) },
+        { victim: keyOf(entry), ...errorFields(err) },
         "could not finish an interrupted strip; will retry",
       );
-      return;
+      return false;
     }
-    if (this.aborted.has(c.uid) || this.deps.tracked(c.uid)) return;
-    this.aborted.add(c.uid);
-    metrics.recoveryOutcome(c.target, c.kind, "aborted");
   }
 }
+
+const keyOf = (e: { namespace: string; name: string }) =>
+  e.namespace ? `${e.namespace}/${e.name}` : e.name;

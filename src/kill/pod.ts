@@ -1,6 +1,7 @@
 // Killing one pod: the Eviction API by default (PodDisruptionBudgets apply; 429 means a budget
 // said no), or a plain DELETE. Both carry a uid precondition, so a pod recreated under the same
-// name (a StatefulSet's) is never hit by mistake.
+// name (a StatefulSet's) is never hit by mistake, and the resourceVersion the monkey last checked
+// it at, so a pod changed since (an opt-out annotation added a moment ago) is not hit either.
 import type { CoreV1Api } from "@kubernetes/client-node";
 import type { Action } from "../config/types.js";
 import { errorFields } from "../kube/errors.js";
@@ -10,21 +11,39 @@ export type KillOutcome =
       readonly result: "killed";
       readonly stripped?: readonly string[];
       readonly restarted?: number;
+      /** Volumes: each consumer pod restarted, and how. */
+      readonly consumers?: readonly ConsumerKill[];
     }
-  | { readonly result: "terminating"; readonly message: string }
+  | {
+      readonly result: "terminating";
+      readonly message: string;
+      readonly consumers?: readonly ConsumerKill[];
+    }
   | { readonly result: "pdb"; readonly message: string }
   | { readonly result: "gone" }
+  | { readonly result: "changed" }
   | { readonly result: "failed"; readonly message: string; readonly code: number | undefined };
+
+export interface ConsumerKill {
+  readonly namespace: string;
+  readonly name: string;
+  readonly result: string;
+}
 
 export interface PodRef {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
+  /** The version the kill decision was checked against (SPEC §7 threat model). */
+  readonly resourceVersion?: string | undefined;
 }
 
 export async function killPod(core: CoreV1Api, pod: PodRef, action: Action): Promise<KillOutcome> {
   const deleteOptions = {
-    preconditions: { uid: pod.uid },
+    preconditions: {
+      uid: pod.uid,
+      ...(pod.resourceVersion ? { resourceVersion: pod.resourceVersion } : {}),
+    },
     ...(action.gracePeriodSeconds === undefined
       ? {}
       : { gracePeriodSeconds: action.gracePeriodSeconds }),
@@ -54,8 +73,10 @@ export async function killPod(core: CoreV1Api, pod: PodRef, action: Action): Pro
   } catch (err) {
     const { code, message } = errorFields(err);
     if (code === 429) return { result: "pdb", message };
-    // 404: gone already; 409: the uid precondition failed, so the pod we chose no longer exists.
-    if (code === 404 || code === 409) return { result: "gone" };
+    // 404: gone already. 409: a precondition failed: the pod we chose no longer exists, or it
+    // changed since it was checked; either way it is not the object the decision was about.
+    if (code === 404) return { result: "gone" };
+    if (code === 409) return { result: "changed" };
     return { result: "failed", message, code };
   }
 }

@@ -1,7 +1,9 @@
-// Killing a claim or a volume (SPEC §2, §7.3, §7.4): mark it with the round, delete it with a uid
-// precondition, and only once the API shows it Terminating remove the finalizers the config
-// names, with a JSON Patch that tests each value first; then, if asked, kill the pods that mount
-// it so their controllers recreate pod and claim.
+// Killing a claim or a volume (SPEC §2, §7.3): delete it with uid and resourceVersion
+// preconditions (the very object, as it was checked a moment ago), and only once the API shows it
+// Terminating remove the finalizers the config names, with a JSON Patch that tests each value
+// first; then, if asked, restart the pods that mount it so their controllers recreate pod and
+// claim. The journal entry written before the delete (src/kube/journal.ts) is what lets the next
+// leader finish a strip a crash interrupted; nothing is written on the object itself.
 import type {
   CoreV1Api,
   V1PersistentVolume,
@@ -9,22 +11,37 @@ import type {
 } from "@kubernetes/client-node";
 import type { Target } from "../config/types.js";
 import { errorFields } from "../kube/errors.js";
-import { leakRisk, MARK_ROUND, MARK_STRIP, MARK_TARGET, stripPlan } from "../kube/volumes.js";
+import type { WriteGate } from "../kube/journal.js";
 import type { Logger } from "../observe/logger.js";
 import type { Metrics } from "../observe/metrics.js";
-import type { Candidate } from "../select/candidate.js";
-import type { KillOutcome, PodRef } from "./pod.js";
+import type { ConsumerKill, KillOutcome, PodRef } from "./pod.js";
+import { leakRisk, stripPlan } from "./strip.js";
 
-type Volume = V1PersistentVolumeClaim | V1PersistentVolume;
+export type Volume = V1PersistentVolumeClaim | V1PersistentVolume;
+
+/** A claim or volume as the calls need it ("" namespace for a volume). */
+export interface ObjectRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly resourceVersion?: string | undefined;
+}
 
 /** The API calls a volume kill makes, for one kind (claims are namespaced, volumes are not). */
 export interface VolumeApi {
-  read(c: Candidate): Promise<Volume>;
-  patch(c: Candidate, ops: object[]): Promise<unknown>;
-  remove(c: Candidate, gracePeriodSeconds: number | undefined): Promise<unknown>;
+  read(c: ObjectRef): Promise<Volume>;
+  patch(c: ObjectRef, ops: object[]): Promise<unknown>;
+  remove(c: ObjectRef, gracePeriodSeconds: number | undefined): Promise<unknown>;
 }
 
-export function volumeApi(core: CoreV1Api, kind: Candidate["kind"]): VolumeApi {
+const preconditions = (c: ObjectRef) => ({
+  preconditions: {
+    uid: c.uid,
+    ...(c.resourceVersion ? { resourceVersion: c.resourceVersion } : {}),
+  },
+});
+
+export function volumeApi(core: CoreV1Api, kind: string): VolumeApi {
   if (kind === "PersistentVolumeClaim")
     return {
       read: (c) =>
@@ -39,7 +56,7 @@ export function volumeApi(core: CoreV1Api, kind: Candidate["kind"]): VolumeApi {
         core.deleteNamespacedPersistentVolumeClaim({
           name: c.name,
           namespace: c.namespace,
-          body: { preconditions: { uid: c.uid } },
+          body: preconditions(c),
           ...(grace === undefined ? {} : { gracePeriodSeconds: grace }),
         }),
     };
@@ -49,7 +66,7 @@ export function volumeApi(core: CoreV1Api, kind: Candidate["kind"]): VolumeApi {
     remove: (c, grace) =>
       core.deletePersistentVolume({
         name: c.name,
-        body: { preconditions: { uid: c.uid } },
+        body: preconditions(c),
         ...(grace === undefined ? {} : { gracePeriodSeconds: grace }),
       }),
   };
@@ -57,40 +74,40 @@ export function volumeApi(core: CoreV1Api, kind: Candidate["kind"]): VolumeApi {
 
 export interface VolumeKillDeps {
   readonly api: VolumeApi;
-  readonly killPod: (pod: PodRef) => Promise<KillOutcome>;
+  /** Before every write: may this process write now (leader, live config)? */
+  readonly gate: WriteGate;
+  /** Restarts one consumer pod (re-checked for eligibility and gated by the caller). */
+  readonly restartConsumer: (pod: PodRef) => Promise<KillOutcome>;
   readonly log: Logger;
   readonly metrics: Metrics;
 }
 
 export interface VolumeKill {
-  readonly victim: Candidate;
+  readonly kind: "PersistentVolumeClaim" | "PersistentVolume";
+  /** The victim at the version its eligibility was last checked. */
+  readonly victim: ObjectRef;
   readonly target: Target;
-  readonly round: string;
-  /** Pods mounting the claim (for a volume: its bound claim) when the round chose it. */
+  /** Pods mounting the claim (for a volume: its bound claim), when restartConsumers. */
   readonly consumers: readonly PodRef[];
   /** The volume's current object, for the leak warning (undefined for a claim). */
   readonly volume?: V1PersistentVolume | undefined;
 }
 
-const escape = (key: string) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+export class NotLeading extends Error {
+  constructor() {
+    super("not leading any more (or the config turned dry-run): write not sent");
+  }
+}
 
-/** The marker patch: our round and the finalizers we will strip, written before the delete. */
-export function markPatch(
-  victim: Candidate,
-  x: { target: string; round: string; strip: readonly string[] },
-): object[] {
-  const marks: Record<string, string> = {
-    [MARK_ROUND]: x.round,
-    [MARK_TARGET]: x.target,
-    [MARK_STRIP]: x.strip.join(","),
-  };
-  const ops: object[] = [{ op: "test", path: "/metadata/uid", value: victim.uid }];
-  if (Object.keys(victim.annotations).length === 0)
-    ops.push({ op: "add", path: "/metadata/annotations", value: marks });
-  else
-    for (const [k, v] of Object.entries(marks))
-      ops.push({ op: "add", path: `/metadata/annotations/${escape(k)}`, value: v });
-  return ops;
+/** Runs one write under the gate; throws NotLeading without it. */
+export async function gated<T>(gate: WriteGate, write: () => Promise<T>): Promise<T> {
+  const done = gate();
+  if (!done) throw new NotLeading();
+  try {
+    return await write();
+  } finally {
+    done();
+  }
 }
 
 /**
@@ -99,8 +116,9 @@ export function markPatch(
  */
 export async function stripFinalizers(
   api: VolumeApi,
-  victim: Candidate,
+  victim: ObjectRef,
   named: readonly string[],
+  gate: WriteGate,
 ): Promise<string[]> {
   for (let attempt = 0; attempt < 3; attempt++) {
     let current: Volume;
@@ -113,7 +131,7 @@ export async function stripFinalizers(
     const plan = stripPlan(current, { uid: victim.uid, named });
     if (!plan) return [];
     try {
-      await api.patch(victim, plan.patch);
+      await gated(gate, () => api.patch(victim, plan.patch));
       return [...plan.finalizers];
     } catch (err) {
       const { code } = errorFields(err);
@@ -126,25 +144,29 @@ export async function stripFinalizers(
 
 export async function killVolume(deps: VolumeKillDeps, k: VolumeKill): Promise<KillOutcome> {
   const { victim, target } = k;
-  const strip = target.action.stripFinalizers;
   try {
-    await deps.api.patch(victim, markPatch(victim, { target: target.name, round: k.round, strip }));
-    await deps.api.remove(victim, target.action.gracePeriodSeconds);
+    await gated(deps.gate, () => deps.api.remove(victim, target.action.gracePeriodSeconds));
   } catch (err) {
+    if (err instanceof NotLeading)
+      return { result: "failed", message: err.message, code: undefined };
     const { code, message } = errorFields(err);
-    // 404: gone; 409: the uid precondition failed; 422 on the mark: its uid test failed.
-    if (code === 404 || code === 409 || code === 422) return { result: "gone" };
+    // 404: gone. 409: a precondition failed: another object now, or this one changed since it
+    // was checked (an opt-out added?): not what the decision was about.
+    if (code === 404) return { result: "gone" };
+    if (code === 409) return { result: "changed" };
     return { result: "failed", message, code };
   }
   const stripped = await stripAfterDelete(deps, k);
-  const restarted = target.action.restartConsumers ? await restartConsumers(deps, k) : 0;
+  const consumers = target.action.restartConsumers ? await restartConsumers(deps, k) : [];
+  const restarted = consumers.filter((c) => c.result === "killed").length;
   if (stripped.length === 0 && restarted === 0 && (await stillTerminating(deps.api, victim)))
     return {
       result: "terminating",
       message:
         "deleted, but its finalizers hold it (in use, and nothing was stripped or restarted)",
+      consumers,
     };
-  return { result: "killed", stripped, restarted };
+  return { result: "killed", stripped, restarted, consumers };
 }
 
 async function stripAfterDelete(deps: VolumeKillDeps, k: VolumeKill): Promise<string[]> {
@@ -157,32 +179,32 @@ async function stripAfterDelete(deps: VolumeKillDeps, k: VolumeKill): Promise<st
       "stripping a volume's finalizers: the backing disk may leak",
     );
   try {
-    const stripped = await stripFinalizers(deps.api, k.victim, named);
-    for (const f of stripped) deps.metrics.finalizerStripped(k.victim.kind, f);
+    const stripped = await stripFinalizers(deps.api, k.victim, named, deps.gate);
+    for (const f of stripped) deps.metrics.finalizerStripped(k.kind, f);
     deps.log.info({ victim: k.victim.name, stripped }, "finalizers stripped");
     return stripped;
   } catch (err) {
-    // The marker stays: the finisher completes the strip later (SPEC §7.4).
+    // The journal entry stays: the finisher completes the strip later (SPEC §7.4).
     deps.metrics.error("strip");
     deps.log.error({ victim: k.victim.name, ...errorFields(err) }, "strip failed; will retry");
     return [];
   }
 }
 
-async function restartConsumers(deps: VolumeKillDeps, k: VolumeKill): Promise<number> {
-  let restarted = 0;
+async function restartConsumers(deps: VolumeKillDeps, k: VolumeKill): Promise<ConsumerKill[]> {
+  const out: ConsumerKill[] = [];
   for (const pod of k.consumers) {
-    const r = await deps.killPod(pod);
-    if (r.result === "killed") restarted++;
+    const r = await deps.restartConsumer(pod);
+    out.push({ namespace: pod.namespace, name: pod.name, result: r.result });
     deps.log.info(
       { victim: k.victim.name, consumer: `${pod.namespace}/${pod.name}`, result: r.result },
       "consumer restarted",
     );
   }
-  return restarted;
+  return out;
 }
 
-async function stillTerminating(api: VolumeApi, victim: Candidate): Promise<boolean> {
+async function stillTerminating(api: VolumeApi, victim: ObjectRef): Promise<boolean> {
   try {
     const obj = await api.read(victim);
     return obj.metadata?.uid === victim.uid && Boolean(obj.metadata.deletionTimestamp);

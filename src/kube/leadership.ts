@@ -1,5 +1,6 @@
 // Which replica may act, as the loaded config changes (SPEC §4 and §7.2, §7.5). A live config acts
-// only as the holder of the Lease; a dry-run config writes nothing, not even the Lease, so every
+// only as the holder of the Lease; a dry-run config writes nothing, not even the Lease (nor its
+// release: switched to dry-run, the replica stops renewing and the Lease expires), so every
 // replica reports. A hot reload can switch between the two, so the election follows the config
 // instead of being decided once at start.
 import type { Config } from "../config/types.js";
@@ -14,7 +15,7 @@ export class Leadership {
     private readonly stop: AbortSignal,
   ) {}
 
-  /** Starts electing when a live config is loaded; releases the Lease when a dry-run one is. */
+  /** Elects while a live config is loaded; a dry-run one stops renewing (and writes nothing). */
   follow(config: Config): void {
     if (!this.elector) return;
     if (!config.dryRun && !this.loop) {
@@ -35,11 +36,18 @@ export class Leadership {
     return config.dryRun || (this.elector?.isLeader() ?? false);
   }
 
-  /** Stops electing and hands the Lease over. */
-  async close(): Promise<void> {
+  /** The Lease's writes gate (SPEC §7.5): a `done` callback while leading, else undefined. */
+  readonly beginWrite = (): (() => void) | undefined => this.elector?.beginWrite();
+
+  /**
+   * Stops electing; while electing (a live config), hands the Lease over once no write is in
+   * flight (waiting up to `waitMs` for them), else lets it expire.
+   */
+  async close(waitMs: number): Promise<void> {
     const loop = this.loop;
     this.loop = undefined;
     loop?.abort.abort();
     await loop?.done;
+    if (loop) await this.elector?.release(waitMs);
   }
 }

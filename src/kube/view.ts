@@ -12,6 +12,7 @@ import type {
 import type { Clock } from "../clock.js";
 import type { Config, Target } from "../config/types.js";
 import type { Candidate, NamespaceInfo, WorkloadRef } from "../select/candidate.js";
+import { podWatchFieldSelector } from "../select/labels.js";
 import { Informer } from "./informer.js";
 import type { InformerEvent } from "./informer.js";
 import {
@@ -62,10 +63,19 @@ export class ClusterView {
 
   constructor(private readonly opts: ViewOptions) {
     const podTargets = opts.config.targets.filter((t) => t.kind === "Pod");
+    // The server narrows a target's pod watch by its label selector and by the template fields
+    // of its field selector (the watch must still show the victim's replacement to recovery);
+    // selection matches the whole selector again on every pod.
     for (const t of podTargets)
       this.podInformersByTarget.set(
         t.name,
-        scopes(t).map((ns) => this.informer<V1Pod>(nsPath(ns, "pods"), t.selector.labelSelector)),
+        scopes(t).map((ns) =>
+          this.informer<V1Pod>(
+            nsPath(ns, "pods"),
+            t.selector.labelSelector,
+            podWatchFieldSelector(t.selector.fieldSelector),
+          ),
+        ),
       );
     const volumeTargets = opts.config.targets.filter((t) => t.kind !== "Pod");
     this.watchVolumes(volumeTargets);
@@ -175,26 +185,42 @@ export class ClusterView {
   candidates(target: Target): Candidate[] {
     if (target.kind === "PersistentVolumeClaim")
       return [...this.each(this.claimInformersByTarget.get(target.name))].map((c) =>
-        claimCandidate(
-          c,
-          this.consumers(c.metadata?.namespace ?? "", c.metadata?.name ?? ""),
-          this.workload,
-        ),
+        this.candidateOf("PersistentVolumeClaim", c),
       );
     if (target.kind === "PersistentVolume")
-      return [...this.each(this.volumeInformersByTarget.get(target.name))].map((v) => {
-        const ref = v.spec?.claimRef;
-        return volumeCandidate(
-          v,
-          ref?.namespace && ref.name ? this.consumers(ref.namespace, ref.name) : [],
-          this.workload,
-        );
-      });
+      return [...this.each(this.volumeInformersByTarget.get(target.name))].map((v) =>
+        this.candidateOf("PersistentVolume", v),
+      );
     const seen = new Map<string, Candidate>();
     for (const inf of this.podInformersByTarget.get(target.name) ?? [])
-      for (const pod of inf.list())
-        seen.set(pod.metadata?.uid ?? "", podCandidate(pod, this.workload));
+      for (const pod of inf.list()) seen.set(pod.metadata?.uid ?? "", this.candidateOf("Pod", pod));
     return [...seen.values()];
+  }
+
+  /**
+   * `obj` (from a cache, or read fresh right before a kill) as selection sees it, with what the
+   * caches know around it: its workload, a claim's consumers, a volume's claim.
+   */
+  candidateOf(kind: Candidate["kind"], obj: KubernetesObject): Candidate {
+    if (kind === "Pod") return podCandidate(obj, this.workload);
+    if (kind === "PersistentVolumeClaim")
+      return claimCandidate(
+        obj,
+        this.consumers(obj.metadata?.namespace ?? "", obj.metadata?.name ?? ""),
+        this.workload,
+      );
+    return this.volumeCandidateOf(obj);
+  }
+
+  private volumeCandidateOf(v: V1PersistentVolume): Candidate {
+    const ref = v.spec?.claimRef;
+    const bound = ref?.namespace && ref.name ? { ns: ref.namespace, name: ref.name } : undefined;
+    return volumeCandidate(
+      v,
+      bound && this.claim(bound.ns, bound.name),
+      bound ? this.consumers(bound.ns, bound.name) : [],
+      this.workload,
+    );
   }
 
   namespaces(): Map<string, NamespaceInfo> {

@@ -1,18 +1,9 @@
-// Reading claims and volumes as the monkey needs them: who consumes a claim (from pod specs),
-// volume candidates for selection, and the marker a victim carries from before its delete until
-// it is gone (crash safety, SPEC §7.4). Pure functions over the API's JSON.
+// Reading claims and volumes as the monkey needs them: who consumes a claim (from pod specs) and
+// volume candidates for selection. Pure functions over the API's JSON.
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from "@kubernetes/client-node";
-import type { Candidate, WorkloadRef } from "../select/candidate.js";
+import type { Candidate, ConsumerRef, WorkloadRef } from "../select/candidate.js";
 import { baseOf, topOwner } from "./objects.js";
 import type { WorkloadLookup } from "./objects.js";
-
-/** Annotations written on a volume victim before it is deleted. */
-export const MARK_ROUND = "chaos-monkey.io/round";
-export const MARK_TARGET = "chaos-monkey.io/target";
-/** Comma-separated finalizers the round will remove once the object is Terminating. */
-export const MARK_STRIP = "chaos-monkey.io/strip-finalizers";
-
-export const EXTERNAL_PROVISIONER_FINALIZER = "external-provisioner.volume.kubernetes.io/finalizer";
 
 export const claimNamesOf = (pod: V1Pod): string[] =>
   (pod.spec?.volumes ?? []).flatMap((v) =>
@@ -44,6 +35,16 @@ function consumerOwner(
   return undefined;
 }
 
+const consumerRef = (p: V1Pod): ConsumerRef => ({
+  namespace: p.metadata?.namespace ?? "",
+  name: p.metadata?.name ?? "",
+  uid: p.metadata?.uid ?? "",
+  resourceVersion: p.metadata?.resourceVersion,
+});
+
+const annotationsOf = (p: V1Pod): Readonly<Record<string, string>> => p.metadata?.annotations ?? {};
+
+/** `consumers`: the live pods mounting the claim (consumersOf). */
 export function claimCandidate(
   pvc: V1PersistentVolumeClaim,
   consumers: readonly V1Pod[],
@@ -55,22 +56,40 @@ export function claimCandidate(
     kind: "PersistentVolumeClaim",
     phase: pvc.status?.phase,
     guardNamespaces: [base.namespace],
+    // Deleting the claim takes its pods' data (and, restarted, the pods): their opt-out holds.
+    guardAnnotations: consumers.map(annotationsOf),
+    consumers: consumers.map(consumerRef),
     owner: consumerOwner(consumers, lookup),
-    fields: {
-      "metadata.name": base.name,
-      "metadata.namespace": base.namespace,
-      "status.phase": pvc.status?.phase,
-    },
+    fields: { "metadata.name": base.name, "metadata.namespace": base.namespace },
   };
 }
 
+/**
+ * The annotations guarding a volume: its bound claim's (undefined when no cache holds it, or the
+ * claim cached under that name is another one, not the claim bound to it) and its pods'.
+ */
+function volumeGuards(
+  ref: NonNullable<V1PersistentVolume["spec"]>["claimRef"],
+  claim: V1PersistentVolumeClaim | undefined,
+  consumers: readonly V1Pod[],
+): Candidate["guardAnnotations"] {
+  if (!ref?.namespace) return [];
+  const bound = claim && (!ref.uid || claim.metadata?.uid === ref.uid) ? claim : undefined;
+  return [bound ? (bound.metadata?.annotations ?? {}) : undefined, ...consumers.map(annotationsOf)];
+}
+
+/**
+ * `claim`: the claim the volume's claimRef names, from the caches (undefined if they do not hold
+ * it); `consumers`: the live pods mounting that claim.
+ */
 export function volumeCandidate(
   pv: V1PersistentVolume,
+  claim: V1PersistentVolumeClaim | undefined,
   consumers: readonly V1Pod[],
   lookup: WorkloadLookup,
 ): Candidate {
   const base = baseOf(pv.metadata);
-  const claim = pv.spec?.claimRef;
+  const ref = pv.spec?.claimRef;
   return {
     ...base,
     kind: "PersistentVolume",
@@ -78,55 +97,11 @@ export function volumeCandidate(
     phase: pv.status?.phase,
     // A volume is guarded by its claim's namespace: excluding or opting out a namespace
     // protects the volumes its claims use.
-    guardNamespaces: claim?.namespace ? [claim.namespace] : [],
+    guardNamespaces: ref?.namespace ? [ref.namespace] : [],
+    // And by its claim and the claim's pods.
+    guardAnnotations: volumeGuards(ref, claim, consumers),
+    consumers: consumers.map(consumerRef),
     owner: consumerOwner(consumers, lookup),
-    fields: {
-      "metadata.name": base.name,
-      "status.phase": pv.status?.phase,
-      "spec.storageClassName": pv.spec?.storageClassName,
-    },
+    fields: { "metadata.name": base.name, "metadata.namespace": "" },
   };
-}
-
-export interface StripPlan {
-  /** JSON Patch: for each finalizer, a test of its current value and a remove (highest index first). */
-  readonly patch: { op: "test" | "remove"; path: string; value?: string }[];
-  readonly finalizers: readonly string[];
-}
-
-/**
- * Which finalizers may be stripped from `obj` now (SPEC §7.3): only when it is being deleted, only
- * those `named`, only present ones, and only when it is the very object (uid) we deleted.
- * Undefined when there is nothing to do.
- */
-export function stripPlan(
-  obj: { metadata?: { uid?: string; deletionTimestamp?: unknown; finalizers?: string[] } },
-  x: { uid: string; named: readonly string[] },
-): StripPlan | undefined {
-  const m = obj.metadata;
-  if (!m || m.uid !== x.uid || !m.deletionTimestamp) return undefined;
-  const present = (m.finalizers ?? [])
-    .map((f, i) => ({ f, i }))
-    .filter(({ f }) => x.named.includes(f));
-  if (present.length === 0) return undefined;
-  const patch: StripPlan["patch"] = [{ op: "test", path: "/metadata/uid", value: x.uid }];
-  for (const { f, i } of [...present].reverse())
-    patch.push(
-      { op: "test", path: `/metadata/finalizers/${i}`, value: f },
-      { op: "remove", path: `/metadata/finalizers/${i}` },
-    );
-  return { patch, finalizers: present.map(({ f }) => f) };
-}
-
-/** The finalizers a marked object asks to have stripped, from its marker annotation. */
-export const markedStrip = (annotations: Record<string, string> | undefined): string[] =>
-  (annotations?.[MARK_STRIP] ?? "").split(",").filter(Boolean);
-
-/** Why stripping this volume may leak the backing disk (logged as a warning), if it may. */
-export function leakRisk(pv: V1PersistentVolume | undefined): string | undefined {
-  if (!pv) return undefined;
-  if (pv.metadata?.finalizers?.includes(EXTERNAL_PROVISIONER_FINALIZER))
-    return "it carries the external provisioner's finalizer: stripping it skips the backend delete";
-  if (pv.spec?.persistentVolumeReclaimPolicy === "Delete") return "its reclaim policy is Delete";
-  return undefined;
 }

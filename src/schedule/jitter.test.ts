@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
-import { jitterDelay } from "./jitter.js";
+import { jitterDelay, tickJitter } from "./jitter.js";
 
 const constant = (value: number) => () => value;
 
@@ -63,5 +63,28 @@ describe("jitterDelay", () => {
         },
       ),
     );
+  });
+});
+
+describe("tickJitter", () => {
+  it("is the same for the same target and tick (every replica agrees), in [0, jitter)", () => {
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.integer({ min: 0, max: 2 ** 42 }),
+        fc.integer({ min: 1, max: 3_600_000 }),
+        (t, tick, j) => {
+          const a = tickJitter(j, t, tick);
+          expect(tickJitter(j, t, tick)).toBe(a);
+          expect(a).toBeGreaterThanOrEqual(0);
+          expect(a).toBeLessThan(j);
+        },
+      ),
+    );
+  });
+  it("differs across ticks and targets (not one fixed delay)", () => {
+    const draws = new Set([0, 1, 2, 3, 4, 5].map((i) => tickJitter(60_000, "web", i * 600_000)));
+    draws.add(tickJitter(60_000, "db", 0));
+    expect(draws.size).toBeGreaterThan(5);
   });
 });

@@ -66,3 +66,49 @@ export function pdb(
     spec: { maxUnavailable, selector: { matchLabels: { app } } },
   };
 }
+
+/** A static hostPath volume pre-bound to claim namespace/claim (no provisioner runs here). */
+export function staticVolume(
+  name: string,
+  namespace: string,
+  claim: string,
+): k8s.V1PersistentVolume {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name, labels: { "e2e.chaos-monkey.io/namespace": namespace } },
+    spec: {
+      capacity: { storage: "1Gi" },
+      accessModes: ["ReadWriteOnce"],
+      persistentVolumeReclaimPolicy: "Retain",
+      storageClassName: "e2e-static",
+      hostPath: { path: `/var/lib/e2e/${name}` },
+      claimRef: { namespace, name: claim },
+    },
+  };
+}
+
+/** A claim for `volume` (see staticVolume), with extra finalizers and labels if asked. */
+export function claim(
+  namespace: string,
+  name: string,
+  volume: string,
+  o: { finalizers?: string[]; labels?: Record<string, string> } = {},
+): k8s.V1PersistentVolumeClaim {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: {
+      name,
+      namespace,
+      labels: { app: name, ...o.labels },
+      ...(o.finalizers ? { finalizers: o.finalizers } : {}),
+    },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: "e2e-static",
+      volumeName: volume,
+      resources: { requests: { storage: "1Gi" } },
+    },
+  };
+}
