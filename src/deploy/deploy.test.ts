@@ -22,6 +22,8 @@ const treeDir = (t: Tree) => join(ROOT, "kustomize", t === "base" ? "base" : `ov
 const NS = "chaos-monkey";
 const CONFIG_MAP = "chaos-monkey-config";
 const CONFIG_FILE = "/etc/chaos-monkey/config.yaml";
+const JOURNAL_NAME = "chaos-monkey-journal";
+const METRICS_PORT = 8080;
 
 // ---- Rendering ----
 
@@ -123,39 +125,42 @@ function expand(scope: string, rule: Rule): string[] {
 const each = (scope: string, resources: string[], verbs: string[], names = "") =>
   resources.flatMap((r) => verbs.map((v) => `${scope} ${r} ${v}${names}`));
 
-/** What the code calls (src/kube, src/kill), nothing more. */
+/** What the code calls (src/kube, src/kill), nothing more: pods and namespaces are watched and
+ * read one by one (a fresh get right before each kill), workloads only watched. */
 const podRights = (scope: string) => [
   ...each(scope, ["core/pods"], ["get", "list", "watch", "delete"]),
   ...each(scope, ["core/pods/eviction"], ["create"]),
   ...each(
     scope,
     ["apps/deployments", "apps/replicasets", "apps/statefulsets", "apps/daemonsets"],
-    ["get", "list", "watch"],
+    ["list", "watch"],
   ),
   ...each(scope, ["events.k8s.io/events"], ["create"]),
 ];
-const LEASE = [
-  `ns:${NS} coordination.k8s.io/leases create`,
-  ...each(`ns:${NS}`, ["coordination.k8s.io/leases"], ["get", "update"], " [chaos-monkey]"),
+/** In the monkey's own namespace only: create, then get and update by name. */
+const byName = (resource: string, name: string) => [
+  `ns:${NS} ${resource} create`,
+  ...each(`ns:${NS}`, [resource], ["get", "update"], ` [${name}]`),
 ];
+const LEASE = byName("coordination.k8s.io/leases", "chaos-monkey");
+const JOURNAL = byName("core/configmaps", JOURNAL_NAME);
 const NAMESPACES = each("cluster", ["core/namespaces"], ["get", "list", "watch"]);
-const VOLUMES = each(
-  "cluster",
-  ["core/persistentvolumeclaims", "core/persistentvolumes"],
-  ["get", "list", "watch", "delete", "patch"],
-);
-const CLUSTER_WIDE = [...podRights("cluster"), ...NAMESPACES, ...LEASE];
+const VOLUME_VERBS = ["get", "list", "watch", "delete", "patch"];
+const CLAIMS = each("cluster", ["core/persistentvolumeclaims"], VOLUME_VERBS);
+const VOLUMES = each("cluster", ["core/persistentvolumes"], VOLUME_VERBS);
+const OWN = [...LEASE, ...JOURNAL];
+const CLUSTER_WIDE = [...podRights("cluster"), ...NAMESPACES, ...OWN];
 
 const EXPECTED_GRANTS: Record<Tree, string[]> = {
   base: CLUSTER_WIDE,
   "dry-run": CLUSTER_WIDE,
   cronjob: CLUSTER_WIDE,
   monitoring: CLUSTER_WIDE,
-  cluster: [...CLUSTER_WIDE, ...VOLUMES],
+  cluster: [...CLUSTER_WIDE, ...CLAIMS, ...VOLUMES],
   namespaced: [
     ...podRights("ns:shop"),
     ...each("cluster", ["core/namespaces"], ["get", "list", "watch"], " [shop]"),
-    ...LEASE,
+    ...OWN,
   ],
 };
 
@@ -175,6 +180,7 @@ interface Container {
     seccompProfile?: { type?: string };
   };
   volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
   livenessProbe?: { httpGet?: { path?: string } };
   readinessProbe?: { httpGet?: { path?: string } };
 }
@@ -194,24 +200,34 @@ interface PodSpec {
   initContainers?: Container[];
   volumes?: { name: string; configMap?: { name: string }; hostPath?: unknown }[];
 }
+interface PodTemplate {
+  metadata?: { labels?: Record<string, string> };
+  spec: PodSpec;
+}
 interface Deployment extends Obj {
-  spec: { template: { spec: PodSpec } };
+  spec: { template: PodTemplate };
 }
 interface CronJob extends Obj {
   spec: {
     concurrencyPolicy?: string;
-    jobTemplate: { spec: { backoffLimit?: number; template: { spec: PodSpec } } };
+    jobTemplate: { spec: { backoffLimit?: number; template: PodTemplate } };
   };
 }
 
 /** The one pod template of a tree, with the command it runs. */
-function workload(tree: Tree): { kind: string; pod: PodSpec } {
+function workload(tree: Tree): {
+  kind: string;
+  pod: PodSpec;
+  labels: Record<string, string>;
+} {
   const deployments = ofKind<Deployment>(tree, "Deployment");
   const cronJobs = ofKind<CronJob>(tree, "CronJob");
   expect(deployments.length + cronJobs.length, "exactly one Deployment or CronJob").toBe(1);
   const d = deployments[0];
-  if (d) return { kind: "Deployment", pod: d.spec.template.spec };
-  return { kind: "CronJob", pod: cronJobs[0]!.spec.jobTemplate.spec.template.spec };
+  const [kind, t] = d
+    ? ["Deployment", d.spec.template]
+    : ["CronJob", cronJobs[0]!.spec.jobTemplate.spec.template];
+  return { kind, pod: t.spec, labels: t.metadata?.labels ?? {} };
 }
 
 /** Pod Security `restricted`, plus a read-only root file system. */
@@ -364,10 +380,75 @@ describe("kustomize", () => {
       expect(grants(tree)).toEqual([...EXPECTED_GRANTS[tree]].sort());
     });
 
-    it("gives volume rights only in the cluster overlay", () => {
-      const volumeGrants = grants(tree).filter((g) => /\/persistentvolume/.test(g));
-      if (tree === "cluster") expect(volumeGrants).not.toEqual([]);
-      else expect(volumeGrants).toEqual([]);
+    it("reads workloads only through watches: list and watch, never get", () => {
+      const workloads = grants(tree).filter((g) => / apps\//.test(g));
+      expect(workloads.length).toBeGreaterThan(0);
+      expect(workloads.filter((g) => !/ (list|watch)$/.test(g))).toEqual([]);
+    });
+
+    it("gives volume rights only for volume targets, claims and volumes in separate roles", () => {
+      const config = loadConfig(embeddedConfig(tree));
+      if (!config.ok) throw new Error(config.errors.join("\n"));
+      const kinds = new Set(config.config.targets.map((t) => t.kind));
+      const claimGrants = grants(tree).filter((g) => / core\/persistentvolumeclaims /.test(g));
+      const volumeGrants = grants(tree).filter((g) => / core\/persistentvolumes /.test(g));
+      // A PersistentVolume target follows the claims bound to its volumes, so it needs both.
+      expect(claimGrants.length > 0, "claim rights").toBe(
+        kinds.has("PersistentVolumeClaim") || kinds.has("PersistentVolume"),
+      );
+      expect(volumeGrants.length > 0, "volume rights").toBe(kinds.has("PersistentVolume"));
+      for (const role of [...ofKind<Role>(tree, "Role"), ...ofKind<Role>(tree, "ClusterRole")]) {
+        const resources = new Set((role.rules ?? []).flatMap((r) => r.resources ?? []));
+        expect(
+          resources.has("persistentvolumes") && resources.has("persistentvolumeclaims"),
+          `${role.metadata.name} grants both claims and volumes`,
+        ).toBe(false);
+      }
+    });
+
+    it("writes ConfigMaps and Leases only in its own namespace, get and update only by name", () => {
+      const own = grants(tree).filter((g) =>
+        / (core\/configmaps|coordination\.k8s\.io\/leases) /.test(g),
+      );
+      expect(own.filter((g) => !g.startsWith(`ns:${NS} `))).toEqual([]);
+      expect(own.filter((g) => !/ create$/.test(g) && !/ \[[^\]]+\]$/.test(g))).toEqual([]);
+      expect(own.filter((g) => g.includes("core/configmaps"))).toEqual([...JOURNAL].sort());
+      // A ClusterRole, even one bound only in the monkey's namespace, is not where these belong.
+      for (const role of ofKind<Role>(tree, "ClusterRole"))
+        for (const rule of role.rules ?? [])
+          for (const r of ["configmaps", "leases"])
+            expect(rule.resources ?? [], role.metadata.name).not.toContain(r);
+    });
+
+    it("admits ingress to the monkey's pod only on the metrics port, and restricts no egress", () => {
+      type Policy = {
+        spec: {
+          podSelector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+          policyTypes?: string[];
+          ingress?: { from?: unknown[]; ports?: { protocol?: string; port?: number | string }[] }[];
+          egress?: unknown[];
+        };
+      };
+      const policies = ofKind<Policy>(tree, "NetworkPolicy");
+      expect(policies.map((p) => [p.metadata.name, p.metadata.namespace])).toEqual([
+        ["chaos-monkey", NS],
+      ]);
+      const [policy] = policies;
+      const { kind, pod, labels } = workload(tree);
+      const selector = policy!.spec.podSelector;
+      expect(selector.matchExpressions).toBeUndefined();
+      expect(Object.keys(selector.matchLabels ?? {}).length).toBeGreaterThan(0);
+      expect(labels, "the policy selects the monkey's pod").toMatchObject(
+        selector.matchLabels ?? {},
+      );
+      expect(policy!.spec.policyTypes).toEqual(["Ingress"]);
+      expect(policy!.spec.egress).toBeUndefined();
+      // One rule, from anywhere (no `from`: Prometheus may scrape from any namespace), one port.
+      expect(policy!.spec.ingress).toEqual([{ ports: [{ protocol: "TCP", port: METRICS_PORT }] }]);
+      if (kind === "Deployment")
+        expect(pod.containers[0]?.ports).toEqual([
+          { name: "http-metrics", containerPort: METRICS_PORT, protocol: "TCP" },
+        ]);
     });
 
     it("runs one pod meeting Pod Security restricted with a read-only root", () => {
@@ -414,11 +495,13 @@ describe("kustomize", () => {
     }
   });
 
-  it("cluster: a volume target is configured", () => {
+  it("cluster: a claim target and a volume target are configured", () => {
     const config = loadConfig(embeddedConfig("cluster"));
-    expect(config.ok && config.config.targets.map((t) => t.kind)).toContain(
+    expect(config.ok && config.config.targets.map((t) => t.kind).sort()).toEqual([
+      "PersistentVolume",
       "PersistentVolumeClaim",
-    );
+      "Pod",
+    ]);
   });
 
   it("cronjob: a CronJob runs `once`, never overlapping, never retried; no Deployment or Service", () => {

@@ -1,7 +1,9 @@
 // The deploy manifests on the real control plane (issue 5 acceptance): every overlay renders and
 // applies server-side, its pod template is admitted under Pod Security `restricted`, the monkey
-// running as the overlay's own ServiceAccount works inside its scope and is refused outside it,
-// the CronJob's command line ends in a verdict, and the production bundle serves health and metrics.
+// running as the overlay's own ServiceAccount works inside its scope and is refused outside it
+// (issue 11: no workload get, ConfigMaps only its journal in its own namespace), the NetworkPolicy
+// admits only the metrics port, the CronJob's command line ends in a verdict, and the production
+// bundle serves health and metrics.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +11,7 @@ import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { parse, parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { receivedMs, requestsBy } from "../support/audit.js";
 import type { Kube } from "../support/kube.js";
 import {
   connect,
@@ -25,6 +28,7 @@ import { imageNodeOptions } from "../support/image.js";
 const ROOT = new URL("../..", import.meta.url).pathname;
 const OVERLAYS = ["base", "namespaced", "cluster", "cronjob", "dry-run", "monitoring"] as const;
 const NS = "chaos-monkey"; // the manifests' own namespace
+const JOURNAL = "chaos-monkey-journal";
 let kube: Kube;
 let kubeconfig: string;
 
@@ -127,6 +131,20 @@ async function admitted(t: k8s.V1PodTemplateSpec): Promise<number> {
   }
 }
 
+/** The NetworkPolicy, as stored: selects the template's pod, ingress on 8080 from anywhere only. */
+function expectMetricsOnlyPolicy(t: k8s.V1PodTemplateSpec): void {
+  const policy = JSON.parse(
+    kubectl("get", "networkpolicy", "chaos-monkey", "-n", NS, "-o", "json"),
+  ) as k8s.V1NetworkPolicy;
+  const selector = policy.spec?.podSelector ?? {};
+  expect(Object.keys(selector.matchLabels ?? {})).not.toEqual([]);
+  expect(selector.matchExpressions).toBeUndefined();
+  expect(t.metadata?.labels ?? {}).toMatchObject(selector.matchLabels ?? {});
+  expect(policy.spec?.policyTypes).toEqual(["Ingress"]);
+  expect(policy.spec?.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 8080 }] }]);
+  expect(policy.spec?.egress).toBeUndefined();
+}
+
 /** The overlay's config, made to act now on `namespace`: live, no blackout, no minimum age. */
 function configFrom(objs: k8s.KubernetesObject[], namespace: string): string {
   const cm: k8s.V1ConfigMap | undefined = objs.find((o) => o.kind === "ConfigMap");
@@ -161,6 +179,110 @@ const refusedAs = async (
     return statusOf(err);
   }
 };
+
+/** What the API server's authorizer answers `id` for one request (SelfSubjectAccessReview). */
+async function allowedAs(id: Identity, attrs: k8s.V1ResourceAttributes): Promise<boolean> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(id.kubeconfig);
+  const review = await kc.makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({
+    body: { spec: { resourceAttributes: attrs } },
+  });
+  return review.status?.allowed === true;
+}
+
+/**
+ * Every overlay's ServiceAccount: its journal (by name) and its Lease in its own namespace and
+ * nothing else there; no ConfigMap anywhere else; workloads watched, never read one by one.
+ * `scope` is a namespace the overlay kills in (pods and workloads readable, no ConfigMap rights).
+ */
+async function expectOwnNamespaceOnly(id: Identity, scope: string): Promise<void> {
+  const can = (verb: string, resource: string, namespace: string, more = {}) =>
+    allowedAs(id, { verb, resource, namespace, ...more });
+  const cm = { group: "" };
+  const named = (name: string) => ({ ...cm, name });
+  expect({
+    journalCreate: await can("create", "configmaps", NS, cm),
+    journalGet: await can("get", "configmaps", NS, named(JOURNAL)),
+    journalUpdate: await can("update", "configmaps", NS, named(JOURNAL)),
+    journalPatch: await can("patch", "configmaps", NS, named(JOURNAL)),
+    journalDelete: await can("delete", "configmaps", NS, named(JOURNAL)),
+    configMapsList: await can("list", "configmaps", NS, cm),
+    configMapsWatch: await can("watch", "configmaps", NS, cm),
+    configGet: await can("get", "configmaps", NS, named("chaos-monkey-config")),
+    configUpdate: await can("update", "configmaps", NS, named("chaos-monkey-config")),
+    otherNsCreate: await can("create", "configmaps", scope, cm),
+    otherNsJournalUpdate: await can("update", "configmaps", scope, named(JOURNAL)),
+    leaseGet: await can("get", "leases", NS, {
+      group: "coordination.k8s.io",
+      name: "chaos-monkey",
+    }),
+    leaseOtherUpdate: await can("update", "leases", NS, {
+      group: "coordination.k8s.io",
+      name: "other",
+    }),
+    leaseOtherNsCreate: await can("create", "leases", scope, { group: "coordination.k8s.io" }),
+    deploymentsList: await can("list", "deployments", scope, { group: "apps" }),
+    deploymentGet: await can("get", "deployments", scope, { group: "apps", name: "shop-web" }),
+    replicaSetGet: await can("get", "replicasets", scope, { group: "apps", name: "x" }),
+    podGet: await can("get", "pods", scope, { name: "x" }),
+  }).toEqual({
+    journalCreate: true,
+    journalGet: true,
+    journalUpdate: true,
+    journalPatch: false,
+    journalDelete: false,
+    configMapsList: false,
+    configMapsWatch: false,
+    configGet: false,
+    configUpdate: false,
+    otherNsCreate: false,
+    otherNsJournalUpdate: false,
+    leaseGet: true,
+    leaseOtherUpdate: false,
+    leaseOtherNsCreate: false,
+    deploymentsList: true,
+    deploymentGet: false,
+    replicaSetGet: false,
+    podGet: true,
+  });
+  // And as real requests: its own config (another ConfigMap in its namespace) cannot be
+  // rewritten, and no ConfigMap, not even one named like the journal, created elsewhere.
+  const config = await kube.core.readNamespacedConfigMap({
+    name: "chaos-monkey-config",
+    namespace: NS,
+  });
+  expect(
+    await refusedAs(id, (c) =>
+      c.replaceNamespacedConfigMap({ name: "chaos-monkey-config", namespace: NS, body: config }),
+    ),
+  ).toBe(403);
+  expect(
+    await refusedAs(id, (c) =>
+      c.createNamespacedConfigMap({ namespace: scope, body: { metadata: { name: JOURNAL } } }),
+    ),
+  ).toBe(403);
+  expect(await refusedAs(id, (c) => c.listNamespacedConfigMap({ namespace: NS }))).toBe(403);
+}
+
+/**
+ * Runs `chaos-monkey ARGS` as `id` and checks, in the API server's audit log, that none of the
+ * requests it made meanwhile was refused: the overlay grants every call the code makes.
+ */
+async function runAs(
+  id: Identity,
+  args: string[],
+  env: Record<string, string>,
+): Promise<Awaited<ReturnType<typeof runMonkey>>> {
+  const from = Date.now() - 1000;
+  const r = await runMonkey([...args, "--kubeconfig", id.kubeconfig], env);
+  const to = Date.now() + 1000;
+  const refused = requestsBy(inject("auditLog"), id.username)
+    .filter((e) => receivedMs(e) >= from && receivedMs(e) <= to)
+    .filter((e) => e.responseStatus?.code === 403)
+    .map((e) => `${e.verb} ${e.requestURI}`);
+  expect(refused, "requests the monkey was refused").toEqual([]);
+  return r;
+}
 
 async function targetWorkload(namespace: string): Promise<void> {
   await kube.apps.createNamespacedDeployment({
@@ -206,6 +328,7 @@ describe("kustomize overlays", () => {
       for (const c of loose.spec?.containers ?? [])
         c.securityContext = { ...c.securityContext, allowPrivilegeEscalation: true };
       expect(await admitted(loose)).toBe(403);
+      expectMetricsOnlyPolicy(t);
     },
     120_000,
   );
@@ -217,16 +340,9 @@ describe("RBAC scope, as the overlay's own ServiceAccount", () => {
     kubectl("apply", "--server-side", "--force-conflicts", "-k", dirOf("namespaced"));
     await targetWorkload("shop");
     const id = await tokenIdentity(kube, NS, "chaos-monkey");
-    const r = await runMonkey(
-      [
-        "once",
-        "--config",
-        configFrom(render("namespaced"), "shop"),
-        "--kubeconfig",
-        id.kubeconfig,
-        "--output",
-        "json",
-      ],
+    const r = await runAs(
+      id,
+      ["once", "--config", configFrom(render("namespaced"), "shop"), "--output", "json"],
       { POD_NAMESPACE: NS, POD_NAME: "e2e-once" },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -244,32 +360,28 @@ describe("RBAC scope, as the overlay's own ServiceAccount", () => {
     expect(
       await refusedAs(id, (c) => c.listNamespacedPersistentVolumeClaim({ namespace: "shop" })),
     ).toBe(403);
+    await expectOwnNamespaceOnly(id, "shop");
   }, 180_000);
 
-  it("cluster: kills pods anywhere and may touch volumes; still refused secrets", async () => {
+  it("cluster: kills pods anywhere and may touch claims and volumes; still refused secrets", async () => {
     resetClusterScoped();
     kubectl("apply", "--server-side", "--force-conflicts", "-k", dirOf("cluster"));
     const ns = await createNamespace(kube, "e2e-deploy-cluster");
     try {
       await targetWorkload(ns);
       const id = await tokenIdentity(kube, NS, "chaos-monkey");
-      const r = await runMonkey(
-        [
-          "once",
-          "--config",
-          configFrom(render("cluster"), ns),
-          "--kubeconfig",
-          id.kubeconfig,
-          "--output",
-          "json",
-        ],
+      const r = await runAs(
+        id,
+        ["once", "--config", configFrom(render("cluster"), ns), "--output", "json"],
         { POD_NAMESPACE: NS, POD_NAME: "e2e-once" },
       );
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('"outcome": "recovered"');
       expect(await refusedAs(id, (c) => c.listPersistentVolume())).toBe(200);
+      expect(await refusedAs(id, (c) => c.listPersistentVolumeClaimForAllNamespaces())).toBe(200);
       expect(await refusedAs(id, (c) => c.listNamespacedSecret({ namespace: ns }))).toBe(403);
       expect(await refusedAs(id, (c) => c.listSecretForAllNamespaces())).toBe(403);
+      await expectOwnNamespaceOnly(id, ns);
     } finally {
       await deleteNamespace(kube, ns);
     }
@@ -291,12 +403,12 @@ describe("RBAC scope, as the overlay's own ServiceAccount", () => {
       // The mounted config path becomes a local file; the in-cluster identity a token kubeconfig.
       const i = args.indexOf("--config");
       args[i + 1] = configFrom(objs, ns);
-      const r = await runMonkey([...args, "--kubeconfig", id.kubeconfig], {
-        POD_NAMESPACE: NS,
-        POD_NAME: "e2e-cron",
-      });
+      const r = await runAs(id, args, { POD_NAMESPACE: NS, POD_NAME: "e2e-cron" });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/killed .* recovered\s*$/m);
+      // `once` keeps the same journal and Lease as `run`, and has no volume rights.
+      expect(await refusedAs(id, (c) => c.listPersistentVolume())).toBe(403);
+      await expectOwnNamespaceOnly(id, ns);
     } finally {
       await deleteNamespace(kube, ns);
     }

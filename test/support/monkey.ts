@@ -10,12 +10,18 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import * as k8s from "@kubernetes/client-node";
 import { parse, stringify } from "yaml";
+import type { HttpProxy } from "./http-proxy.js";
 import type { Kube } from "./kube.js";
 import { statusOf } from "./kube.js";
 
 const BIN = new URL("../../bin/chaos-monkey.js", import.meta.url).pathname;
 
-/** The verbs the monkey uses (SPEC: pods, evictions, events, leases, workloads and namespaces read). */
+/**
+ * The verbs the monkey uses across namespaces (SPEC §7; kustomize/base/rbac-pods.yaml and the
+ * cluster overlay): pods and namespaces watched and read fresh before a kill, workloads only
+ * watched, evictions and events created, claims and volumes for the volume targets. The Lease and
+ * the journal are not here: OWN_RULES grants them in the monkey's own namespace only.
+ */
 const MONKEY_RULES: k8s.V1PolicyRule[] = [
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "delete"] },
   { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
@@ -23,25 +29,54 @@ const MONKEY_RULES: k8s.V1PolicyRule[] = [
   {
     apiGroups: ["apps"],
     resources: ["deployments", "replicasets", "statefulsets", "daemonsets"],
-    verbs: ["get", "list", "watch"],
+    verbs: ["list", "watch"],
   },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"] },
-  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
   {
     apiGroups: [""],
-    resources: ["persistentvolumeclaims", "persistentvolumes"],
+    resources: ["persistentvolumeclaims"],
+    verbs: ["get", "list", "watch", "delete", "patch"],
+  },
+  {
+    apiGroups: [""],
+    resources: ["persistentvolumes"],
     verbs: ["get", "list", "watch", "delete", "patch"],
   },
 ];
 
-/** The shared ClusterRole, replaced when an older run left a different version. */
-async function upsertClusterRole(kube: Kube): Promise<void> {
+/** In the monkey's own namespace (a Role): its Lease and its journal, get and update by name. */
+const OWN_RULES: k8s.V1PolicyRule[] = [
+  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+  {
+    apiGroups: ["coordination.k8s.io"],
+    resources: ["leases"],
+    resourceNames: ["chaos-monkey"],
+    verbs: ["get", "update"],
+  },
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
+  {
+    apiGroups: [""],
+    resources: ["configmaps"],
+    resourceNames: ["chaos-monkey-journal"],
+    verbs: ["get", "update"],
+  },
+];
+
+/** The shared ClusterRole, and the Role in `namespace`, replaced when an older run left another. */
+async function upsertClusterRole(kube: Kube, namespace: string): Promise<void> {
   const body = { metadata: { name: "e2e-chaos-monkey" }, rules: MONKEY_RULES };
   try {
     await kube.rbac.createClusterRole({ body });
   } catch (err) {
     if (statusOf(err) !== 409) throw err;
     await kube.rbac.replaceClusterRole({ name: "e2e-chaos-monkey", body });
+  }
+  const role = { metadata: { name: "e2e-chaos-monkey-own", namespace }, rules: OWN_RULES };
+  try {
+    await kube.rbac.createNamespacedRole({ namespace, body: role });
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+    await kube.rbac.replaceNamespacedRole({ name: role.metadata.name, namespace, body: role });
   }
 }
 
@@ -50,14 +85,30 @@ export interface Identity {
   readonly username: string;
 }
 
-/** A ServiceAccount in `namespace` with the monkey's rights, and a kubeconfig file for it. */
+/**
+ * A ServiceAccount in `namespace` with the monkey's rights (MONKEY_RULES cluster-wide, OWN_RULES
+ * in `namespace`, which must be the monkey's own: pass it as --namespace), and a kubeconfig for it.
+ */
 export async function monkeyIdentity(
   kube: Kube,
   namespace: string,
   name = "chaos-monkey",
 ): Promise<Identity> {
   await kube.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
-  await upsertClusterRole(kube);
+  await upsertClusterRole(kube, namespace);
+  // The Lease and the journal: in its own namespace only (it always runs with --namespace it).
+  const binding = `e2e-chaos-monkey-own-${name}`;
+  const own: k8s.V1RoleBinding = {
+    metadata: { name: binding, namespace },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "e2e-chaos-monkey-own" },
+    subjects: [{ kind: "ServiceAccount", name, namespace }],
+  };
+  try {
+    await kube.rbac.createNamespacedRoleBinding({ namespace, body: own });
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+    await kube.rbac.replaceNamespacedRoleBinding({ name: binding, namespace, body: own });
+  }
   await kube.rbac.createClusterRoleBinding({
     body: {
       metadata: {
@@ -115,6 +166,21 @@ export function viaServer(id: Identity, server: string): Identity {
     clusters: { cluster: { server: string } }[];
   };
   for (const c of config.clusters) c.cluster.server = server;
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), "kcm-e2e-")), "kubeconfig.yaml");
+  writeFileSync(kubeconfig, stringify(config));
+  return { ...id, kubeconfig };
+}
+
+/**
+ * The same identity reaching the API server through an HttpProxy: its URL, and trust in the
+ * proxy's own certificate instead of the API server's CA (the proxy verifies that one).
+ */
+export function viaHttpProxy(id: Identity, proxy: Pick<HttpProxy, "url" | "caData">): Identity {
+  const config = parse(readFileSync(id.kubeconfig, "utf8")) as {
+    clusters: { cluster: Record<string, unknown> }[];
+  };
+  for (const c of config.clusters)
+    c.cluster = { server: proxy.url, "certificate-authority-data": proxy.caData };
   const kubeconfig = join(mkdtempSync(join(tmpdir(), "kcm-e2e-")), "kubeconfig.yaml");
   writeFileSync(kubeconfig, stringify(config));
   return { ...id, kubeconfig };
