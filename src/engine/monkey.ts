@@ -52,6 +52,8 @@ export class Monkey {
   private readonly generations = new Set<Generation>();
   /** Victims this process is killing right now: journalled, not yet handed to recovery. */
   private readonly inProgress = new Set<string>();
+  /** Deleted by this process with a strip left for the finisher and no recovery to follow. */
+  private readonly toFinish = new Set<string>();
   private readonly finisher: Finisher;
   private readonly journal: Journal;
 
@@ -62,13 +64,18 @@ export class Monkey {
     );
     this.finisher = new Finisher({
       journal: this.journal,
+      forget: (uids) => {
+        for (const u of uids) this.toFinish.delete(u);
+        return this.journal.forget(uids);
+      },
       api: (kind) => volumeApi(deps.clients.core, kind),
       clock: deps.clock,
       gate: this.gate,
       log: deps.log,
       metrics: deps.metrics,
       busy: (uid) => this.inProgress.has(uid),
-      tracked: (uid) => [...this.generations].some((g) => g.tracker.tracks(uid)),
+      tracked: (uid) => this.tracked(uid),
+      interrupted: (uid) => !this.tracked(uid) && !this.toFinish.has(uid),
       protectedNow: (entry, obj, config) => protectedNow(this.recheckDeps(config), entry, obj),
     });
   }
@@ -141,13 +148,19 @@ export class Monkey {
         throw err;
       }
     },
-    settled: (uid, keep) => {
+    settled: (uid, how) => {
       this.inProgress.delete(uid);
-      if (!keep) this.forget([uid]);
+      if (how === "done") this.forget([uid]);
+      if (how === "finish") this.toFinish.add(uid);
     },
   };
 
+  private tracked(uid: string): boolean {
+    return [...this.generations].some((g) => g.tracker.tracks(uid));
+  }
+
   private forget(uids: string[]): void {
+    for (const u of uids) this.toFinish.delete(u);
     this.journal.forget(uids).catch((err: unknown) => {
       // Left in the journal, the entry is finished (or counted aborted) by the next sweep.
       this.deps.log.warn({ ...errorFields(err), uids }, "journal entry not removed");

@@ -43,8 +43,12 @@ export type Recheck =
 export interface RoundJournal {
   /** Records the tick and the entries before the first kill; false: the tick already ran. */
   record(target: string, tickMs: number, entries: readonly JournalEntry[]): Promise<boolean>;
-  /** The kill of `uid` is over: handed to recovery (`keep`), or nothing was killed. */
-  settled(uid: string, keep: boolean): void;
+  /**
+   * The kill of `uid` is over: handed to recovery ("tracked", off the journal when it ends),
+   * nothing killed ("done", off the journal now), or deleted with a strip still to do and no
+   * recovery to follow ("finish": the finisher completes the strip, nothing counts aborted).
+   */
+  settled(uid: string, how: "tracked" | "done" | "finish"): void;
 }
 
 export interface RoundCtx {
@@ -241,11 +245,13 @@ export async function killOne(
   const outcome = await killChecked(checked, req, deps, ctx);
   const killedAtMs = deps.clock.now();
   if ("ok" in outcome) {
-    deps.journal.settled(victim.uid, false);
+    deps.journal.settled(victim.uid, "done");
     return { report: recheckReport(victim, outcome, ctx) };
   }
   if (outcome.result !== "killed") {
-    deps.journal.settled(victim.uid, false);
+    // Deleted, held Terminating, and its strip failed: the journal keeps it for the finisher.
+    const strip = outcome.result === "terminating" && target.action.stripFinalizers.length > 0;
+    deps.journal.settled(victim.uid, strip ? "finish" : "done");
     return { report: unkilled(outcome, { victim, req, deps, ctx }) };
   }
   deps.metrics.kill(target.name, victim.kind, victim.namespace, "killed");
@@ -277,7 +283,7 @@ export async function killOne(
     await emitRecoveryEvent(deps, ctx, { r, regarding, key });
     return r;
   });
-  deps.journal.settled(victim.uid, true);
+  deps.journal.settled(victim.uid, "tracked");
   return {
     report: {
       ...where(victim),

@@ -19,6 +19,8 @@ import { stripFinalizers } from "./volume.js";
 
 export interface FinisherDeps {
   readonly journal: Journal;
+  /** Takes entries whose work is done off the journal. */
+  readonly forget: (uids: readonly string[]) => Promise<void>;
   readonly api: (kind: JournalEntry["kind"]) => VolumeApi;
   readonly clock: Clock;
   /** Asked before every write (leading, live config). */
@@ -27,8 +29,10 @@ export interface FinisherDeps {
   readonly metrics: Metrics;
   /** True while this process is killing the object (its own delete and strip follow). */
   readonly busy: (uid: string) => boolean;
-  /** True while this process follows the victim's recovery (so it was not interrupted). */
+  /** True while this process follows the victim's recovery (its end takes it off the journal). */
   readonly tracked: (uid: string) => boolean;
+  /** True when no process follows the victim any more: its recovery counts aborted. */
+  readonly interrupted: (uid: string) => boolean;
   /** Why the object may not be touched now under `config` (opted out, excluded), if so. */
   readonly protectedNow: (
     entry: JournalEntry,
@@ -65,7 +69,7 @@ export class Finisher {
     const done: string[] = [];
     for (const entry of journal.list()) {
       if (this.deps.busy(entry.uid)) continue;
-      if (!this.deps.tracked(entry.uid)) this.countAborted(entry);
+      if (this.deps.interrupted(entry.uid)) this.countAborted(entry);
       if (entry.kind === "Pod") {
         // A pod kill has nothing to finish; its recovery is either followed here or aborted.
         if (!this.deps.tracked(entry.uid)) done.push(entry.uid);
@@ -73,7 +77,7 @@ export class Finisher {
       }
       if (await this.finish(entry, config)) done.push(entry.uid);
     }
-    if (done.length > 0) await journal.forget(done);
+    if (done.length > 0) await this.deps.forget(done);
   }
 
   private countAborted(entry: JournalEntry): void {

@@ -385,8 +385,10 @@ describe("faults", () => {
       const first = await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
       proxy.freeze();
       const from = m.logs.length;
+      // The round's first call after its choice is the fresh read of its victim (SPEC §7: the
+      // decision is re-checked right before the kill): that is what hangs now.
       const hung = await m.waitForLog(
-        (l) => l.msg === "killing" && m.logs.indexOf(l) >= from,
+        (l) => l.msg === "victims selected" && m.logs.indexOf(l) >= from,
         10_000,
       );
       await sleep(500);

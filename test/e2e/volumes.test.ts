@@ -269,7 +269,20 @@ describe("volume chaos", () => {
       namespace: ns,
     });
     expect(stuck.metadata?.deletionTimestamp).toBeDefined();
-    expect(stuck.metadata?.annotations?.["chaos-monkey.io/strip-finalizers"]).toBe(PVC_PROTECTION);
+    // What the next leader goes by is the journal in the monkey's namespace, not the claim.
+    const journal = await kube.core.readNamespacedConfigMap({
+      name: "chaos-monkey-journal",
+      namespace: selfNs,
+    });
+    const entry = JSON.parse(journal.data?.[`victim.${stuck.metadata?.uid}`] ?? "{}") as {
+      strip?: string[];
+    };
+    expect(entry.strip).toEqual([PVC_PROTECTION]);
+    expect(
+      Object.keys(stuck.metadata?.annotations ?? {}).filter((k) =>
+        k.startsWith("chaos-monkey.io/"),
+      ),
+    ).toEqual([]);
     await unblock(policy);
     const restartedAt = Date.now();
     const gone = watchUntil(kube, {

@@ -1,0 +1,335 @@
+// Safety against crashes, failover and slow recoveries (SPEC §7.2, §7.4, §7.5; issue 11 items 3,
+// 4, 5, 9, 11): `once` holding its Lease through a slow recovery and waiting for a held one, a
+// failover inside a jitter window, a live → dry-run reload with recoveries in flight, a SIGKILL
+// with a recovery open. Judged from the API server's audit log and the objects, not the monkey's
+// own account.
+import { readFileSync, writeFileSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { evictionsBy, receivedMs, requestsBy, writesBy } from "../support/audit.js";
+import type { AuditEvent } from "../support/audit.js";
+import type { Kube } from "../support/kube.js";
+import {
+  connect,
+  createNamespace,
+  deleteNamespace,
+  deploymentReady,
+  statusOf,
+} from "../support/kube.js";
+import type { Identity, Running } from "../support/monkey.js";
+import {
+  asIdentity,
+  chaosConfig,
+  deleteIdentityBindings,
+  metricSum,
+  monkeyIdentity,
+  runMonkey,
+  scrape,
+  startRun,
+  tokenIdentity,
+} from "../support/monkey.js";
+import { deployment } from "../support/objects.js";
+import { HttpProxy, isLeaseRequest, upstreamOf } from "../support/http-proxy.js";
+import { viaHttpProxy } from "../support/monkey.js";
+
+let kube: Kube;
+let auditLog: string;
+let ns: string;
+let selfNs: string;
+let id: Identity;
+let other: Identity;
+const cleanup: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  kube = connect(inject("kubeconfig"));
+  auditLog = inject("auditLog");
+  ns = await createNamespace(kube, "e2e-lease");
+  selfNs = await createNamespace(kube, "e2e-lease-self");
+  id = await monkeyIdentity(kube, selfNs);
+  // A second process of the monkey: another replica, or a CronJob's `once`.
+  other = await monkeyIdentity(kube, selfNs, "chaos-monkey-other");
+});
+
+afterAll(async () => {
+  await deleteNamespace(kube, ns);
+  await deleteNamespace(kube, selfNs);
+  await deleteIdentityBindings(kube, selfNs);
+});
+
+afterEach(async () => {
+  for (const c of cleanup.splice(0)) await c();
+});
+
+async function workload(name: string, replicas: number, readyDelay?: string): Promise<void> {
+  await kube.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: deployment(ns, name, {
+      replicas,
+      ...(readyDelay ? { annotations: { "kwok.chaos-monkey.io/ready-delay": readyDelay } } : {}),
+    }),
+  });
+  cleanup.push(() =>
+    kube.apps.deleteNamespacedDeployment({ name, namespace: ns }).then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
+  await deploymentReady(kube, ns, name, replicas);
+}
+
+const podTarget = (app: string, extra: Record<string, unknown> = {}) => ({
+  name: app,
+  kind: "Pod",
+  schedule: "@hourly",
+  selector: { namespaces: [ns], labelSelector: `app=${app}` },
+  recovery: { timeout: "90s" },
+  ...extra,
+});
+
+async function run(cfg: string, as = id): Promise<Running & { port: number }> {
+  const m = await startRun(cfg, as, selfNs);
+  cleanup.unshift(async () => {
+    if (m.proc.exitCode === null && m.proc.signalCode === null) {
+      m.proc.kill("SIGTERM");
+      await m.exited;
+    }
+  });
+  return m;
+}
+
+const leaseWrites = (as: Identity): AuditEvent[] =>
+  writesBy(auditLog, as.username).filter((e) => e.objectRef?.resource === "leases");
+
+/** A write by a third identity, to know the audit log holds everything that came before it. */
+async function auditSentinel(): Promise<void> {
+  const sentinel = await tokenIdentity(kube, selfNs, "chaos-monkey-other");
+  const c = connect(sentinel.kubeconfig);
+  const name = `sentinel-${Date.now()}`;
+  await c.core
+    .createNamespacedConfigMap({ namespace: selfNs, body: { metadata: { name } } })
+    .catch((err: unknown) => {
+      if (statusOf(err) !== 403) throw err; // refused is fine: it is logged all the same
+    });
+  await expect
+    .poll(() => requestsBy(auditLog, sentinel.username).some((e) => e.objectRef?.name === name), {
+      timeout: 10_000,
+    })
+    .toBe(true);
+}
+
+describe("the Lease held for as long as a process acts", () => {
+  it("once renews its Lease through a 25 s recovery and still runs its second target", async () => {
+    await workload("slow", 1, "25s");
+    await workload("fast", 2);
+    const startedAt = Date.now();
+    const r = await runMonkey([
+      "once",
+      "--config",
+      chaosConfig([podTarget("slow"), podTarget("fast")], { safety: { requireHealthy: true } }),
+      ...asIdentity(id, selfNs),
+      "--output",
+      "json",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const rounds = JSON.parse(r.stdout) as {
+      target: string;
+      skipped: string | null;
+      victims: { outcome: string }[];
+    }[];
+    expect(rounds.map((x) => [x.target, x.skipped, x.victims.map((v) => v.outcome)])).toEqual([
+      ["slow", null, ["recovered"]],
+      ["fast", null, ["recovered"]],
+    ]);
+    // From the audit log: one eviction per target, and Lease renewals all through the 25 s.
+    const evictions = evictionsBy(auditLog, id.username).filter((e) => e.startsWith(`${ns}/`));
+    expect(evictions.filter((e) => e.includes("/slow-"))).toHaveLength(1);
+    expect(evictions.filter((e) => e.includes("/fast-"))).toHaveLength(1);
+    const renewals = leaseWrites(id).filter(
+      (e) => receivedMs(e) >= startedAt && e.verb === "update",
+    );
+    expect(renewals.length).toBeGreaterThanOrEqual(8); // every 2 s over ≥ 25 s, with margin
+  }, 150_000);
+
+  it("once next to a running leader waits --lease-wait, then exits 1 without a kill; once the leader is gone it acts", async () => {
+    await workload("held", 2);
+    const leader = await run(chaosConfig([podTarget("held")]));
+    await leader.waitForLog((l) => l.msg === "became leader", 30_000);
+    const cfg = chaosConfig([podTarget("held")]);
+    const blocked = await runMonkey([
+      "once",
+      "--config",
+      cfg,
+      ...asIdentity(other, selfNs),
+      "--lease-wait",
+      "4",
+    ]);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(/holds the Lease chaos-monkey/);
+    expect(evictionsBy(auditLog, other.username)).toEqual([]);
+    // The leader hands the Lease over on SIGTERM; a waiting once then takes it and acts.
+    leader.proc.kill("SIGTERM");
+    expect(await leader.exited).toBe(0);
+    const after = await runMonkey([
+      "once",
+      "--config",
+      cfg,
+      ...asIdentity(other, selfNs),
+      "--lease-wait",
+      "30",
+      "--output",
+      "json",
+    ]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(evictionsBy(auditLog, other.username)).toHaveLength(1);
+  }, 150_000);
+
+  it("a failover inside a jitter window does not run the tick again", async () => {
+    await workload("jittery", 3);
+    const cfg = chaosConfig([
+      podTarget("jittery", { schedule: "*/20 * * * * *", jitter: "15s", concurrency: "Allow" }),
+    ]);
+    const a = await run(cfg, id);
+    await a.waitForLog((l) => l.msg === "became leader", 30_000);
+    const b = await run(cfg, other);
+    await b.waitForLog((l) => l.msg === "config loaded", 30_000);
+    const killed = await a.waitForLog((l) => l.msg === "kill accepted", 60_000);
+    // The leader goes at once after its kill, handing the Lease over; the other replica leads
+    // within a retry period, well inside the 15 s jitter window of the same tick.
+    a.proc.kill("SIGTERM");
+    expect(await a.exited).toBe(0);
+    await b.waitForLog((l) => l.msg === "became leader", 30_000);
+    const round = String(killed.round);
+    // Wait for the other replica to reach the tick after (its skip or its kill shows it did).
+    await b.waitForLog((l) => typeof l.round === "string" && l.round > round, 60_000);
+    const tickMs = Date.parse(
+      round.replace(/^jittery-(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"),
+    );
+    const inWindow = (as: Identity) =>
+      writesBy(auditLog, as.username).filter(
+        (e) =>
+          e.objectRef?.subresource === "eviction" &&
+          receivedMs(e) >= tickMs &&
+          receivedMs(e) < tickMs + 20_000,
+      );
+    expect(inWindow(id)).toHaveLength(1);
+    expect(inWindow(other)).toHaveLength(0);
+  }, 150_000);
+});
+
+describe("crashes and reloads", () => {
+  it("a live → dry-run reload with a recovery in flight writes nothing more: no Event, no Lease release", async () => {
+    await workload("reloading", 2, "12s");
+    const cfg = chaosConfig([podTarget("reloading", { schedule: "@every 2s" })]);
+    const m = await run(cfg);
+    await m.waitForLog((l) => l.msg === "kill accepted", 60_000);
+    writeFileSync(cfg, readFileSync(cfg, "utf8").replace("dryRun: false", "dryRun: true"));
+    const loaded = await m.waitForLog(
+      (l) => l.msg === "config loaded" && l.dryRun === true,
+      30_000,
+    );
+    const reloadedAt = Date.parse(String(loaded.time));
+    const ended = await m.waitForLog((l) => l.msg === "recovery ended", 60_000);
+    expect(ended.outcome).toBe("recovered");
+    m.proc.kill("SIGTERM");
+    expect(await m.exited).toBe(0);
+    await auditSentinel();
+    // A request already on the wire when the reload landed may arrive a moment later.
+    const late = writesBy(auditLog, id.username).filter((e) => receivedMs(e) > reloadedAt + 250);
+    expect(
+      late.map((e) => `${e.verb} ${e.objectRef?.resource} ${e.objectRef?.name ?? ""}`),
+    ).toEqual([]);
+  }, 150_000);
+
+  it("SIGKILL with a pod recovery open: the next process counts it aborted and clears the journal (invariant 4)", async () => {
+    await workload("crashing", 2, "30s");
+    const cfg = chaosConfig([podTarget("crashing", { schedule: "@every 2s" })]);
+    const first = await run(cfg);
+    await first.waitForLog((l) => l.msg === "kill accepted", 60_000);
+    first.proc.kill("SIGKILL");
+    await first.exited;
+    const journal = await kube.core.readNamespacedConfigMap({
+      name: "chaos-monkey-journal",
+      namespace: selfNs,
+    });
+    expect(Object.keys(journal.data ?? {}).filter((k) => k.startsWith("victim."))).toHaveLength(1);
+    // The next process: same identity, the dead one's Lease must expire first (15 s).
+    const second = await run(chaosConfig([podTarget("crashing", { schedule: "@hourly" })]));
+    await second.waitForLog(
+      (l) => l.msg === "recovery of an interrupted round counted aborted",
+      60_000,
+    );
+    const metrics = await scrape(second.port);
+    expect(
+      metricSum(metrics, "chaos_monkey_recoveries_total", {
+        target: "crashing",
+        outcome: "aborted",
+      }),
+    ).toBe(1);
+    await expect
+      .poll(
+        async () => {
+          const cm = await kube.core.readNamespacedConfigMap({
+            name: "chaos-monkey-journal",
+            namespace: selfNs,
+          });
+          return Object.keys(cm.data ?? {}).filter((k) => k.startsWith("victim.")).length;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(0);
+  }, 150_000);
+});
+
+describe("two replicas, one of them with slow Lease answers", () => {
+  it("never act in overlapping terms: the audit log shows each kill inside its own identity's term", async () => {
+    await workload("contested", 6);
+    const cluster = kube.kc.getCurrentCluster();
+    if (!cluster) throw new Error("no cluster");
+    const proxy = await HttpProxy.start(upstreamOf(cluster));
+    cleanup.push(() => proxy.close());
+    const cfg = chaosConfig(
+      [
+        podTarget("contested", {
+          schedule: "@every 1s",
+          concurrency: "Allow",
+          recovery: { timeout: "30s" },
+        }),
+      ],
+      { safety: { requireHealthy: false, maxPerOwner: 1 } },
+    );
+    const slowId = viaHttpProxy(id, proxy);
+    const a = await run(cfg, slowId);
+    await a.waitForLog((l) => l.msg === "became leader", 30_000);
+    const b = await run(cfg, other);
+    await a.waitForLog((l) => l.msg === "kill accepted", 30_000);
+    // From now on every answer to A's Lease calls comes 14 s late: a renewal reaches the API
+    // server at once (the record changes) but A hears of it after its 10 s deadline.
+    const stalledAt = Date.now();
+    proxy.delay(isLeaseRequest, 14_000);
+    await b.waitForLog((l) => l.msg === "became leader", 90_000);
+    await b.waitForLog((l) => l.msg === "kill accepted", 30_000);
+    // Give A every chance to act in B's term: five more of its one-second rounds.
+    await new Promise((r) => setTimeout(r, 5000));
+    proxy.clear();
+    await auditSentinel();
+    // Every successful write of the Lease, by either identity, in the order the server took them.
+    const lease = [...leaseWrites(id), ...leaseWrites(other)]
+      .filter((e) => e.objectRef?.name === "chaos-monkey" && (e.responseStatus?.code ?? 0) < 300)
+      .sort((x, y) => receivedMs(x) - receivedMs(y));
+    const kills = [id, other].flatMap((who) =>
+      writesBy(auditLog, who.username)
+        .filter((e) => e.objectRef?.subresource === "eviction")
+        .map((e) => ({ who: who.username, at: receivedMs(e) })),
+    );
+    expect(
+      kills.filter((k) => k.who === id.username && k.at >= stalledAt - 60_000).length,
+    ).toBeGreaterThan(0);
+    expect(kills.filter((k) => k.who === other.username).length).toBeGreaterThan(0);
+    for (const k of kills.filter((x) => x.at >= stalledAt - 60_000)) {
+      const last = lease.filter((e) => receivedMs(e) <= k.at).pop();
+      // The term a kill falls in: the last Lease write before it is the killer's own, and no
+      // more than the renew deadline (10 s, + 1 s for the wire) before it.
+      expect({ kill: k, holder: last?.user.username }).toEqual({ kill: k, holder: k.who });
+      expect(k.at - (last ? receivedMs(last) : 0)).toBeLessThan(11_000);
+    }
+  }, 180_000);
+});
