@@ -10,6 +10,7 @@ import {
   connect,
   createNamespace,
   deleteNamespace,
+  deploymentReady,
   statusOf,
   watchUntil,
 } from "../support/kube.js";
@@ -25,8 +26,10 @@ import {
   scrape,
   startRun,
   tokenIdentity,
+  viaHttpProxy,
 } from "../support/monkey.js";
-import { claim, pod, staticVolume } from "../support/objects.js";
+import { claim, deployment, pod, staticVolume } from "../support/objects.js";
+import { HttpProxy, upstreamOf } from "../support/http-proxy.js";
 import { applyExamples, deleteExampleVolumes } from "../support/examples.js";
 import { VolumeReconciler } from "../support/reconciler.js";
 
@@ -529,4 +532,73 @@ describe("the monkey's own namespace and the system namespaces", () => {
     const lifted = await plan({ excludedNamespaces: ["monitoring"], allowSystemNamespaces: true });
     expect(lifted.stdout).toMatch(/eligible now: 1\b/);
   });
+});
+
+describe("the picture a kill rests on", () => {
+  it("an opt-out a tenant adds after the monkey's cache saw the pod is honoured: the kill re-reads it (issue 11 item 10)", async () => {
+    const { ns, tenant } = await tenantWorld("e2e-stale");
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment(ns, "web", { replicas: 2 }),
+    });
+    await deploymentReady(kube, ns, "web", 2);
+    const cluster = kube.kc.getCurrentCluster();
+    if (!cluster) throw new Error("no cluster");
+    const proxy = await HttpProxy.start(upstreamOf(cluster));
+    cleanup.push(() => proxy.close());
+    const m = await startRun(
+      chaosConfig([
+        {
+          name: "web",
+          kind: "Pod",
+          schedule: "@every 2s",
+          // Rounds go on while a (wrong) kill's recovery could not be seen on the frozen watch.
+          concurrency: "Allow",
+          selector: { namespaces: [ns], labelSelector: "app=web" },
+          recovery: { timeout: "30s" },
+        },
+      ]),
+      viaHttpProxy(id, proxy),
+      selfNs,
+    );
+    cleanup.unshift(async () => {
+      if (m.proc.exitCode === null) {
+        m.proc.kill("SIGTERM");
+        await m.exited;
+      }
+    });
+    await m.waitForLog((l) => l.msg === "config loaded", 30_000);
+    // The monkey's pod watch goes quiet (connection open, cache synced, no events): its picture
+    // is frozen with the pods not opted out. The tenant then opts every one of them out.
+    proxy.freezeStreams(
+      ({ path, query }) => path === `/api/v1/namespaces/${ns}/pods` && query.includes("watch"),
+    );
+    const optedAt = Date.now();
+    for (const p of (await tenant.core.listNamespacedPod({ namespace: ns })).items)
+      await tenant.core.patchNamespacedPod({
+        name: p.metadata?.name ?? "",
+        namespace: ns,
+        body: [
+          {
+            op: "add",
+            path: "/metadata/annotations",
+            value: { "chaos-monkey.io/exclude": "true" },
+          },
+        ],
+      });
+    // Three rounds chose from the stale cache after the opt-out...
+    for (let i = 0; i < 3; i++) {
+      const seen = m.logs.filter((l) => l.msg === "victims selected").length;
+      await m.waitForLog(
+        (l) =>
+          l.msg === "victims selected" &&
+          Date.parse(String(l.time)) > optedAt &&
+          m.logs.filter((x) => x.msg === "victims selected").length > seen,
+        20_000,
+      );
+    }
+    // ...and the API server saw no eviction or delete of any of those pods.
+    expect(monkeyWritesIn(ns).filter((e) => e.objectRef?.resource === "pods")).toEqual([]);
+    expect(m.logs.filter((l) => l.msg === "victim no longer eligible").length).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -15,7 +15,8 @@ import { Agent, createServer, request } from "node:https";
 import type { Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline } from "node:stream";
+import { pipeline, Transform } from "node:stream";
+import type { TransformCallback } from "node:stream";
 import { promisify } from "node:util";
 
 /** What a rule sees of a request: `path` without the query, `query` without the "?". */
@@ -50,6 +51,8 @@ export interface SeenRequest extends ProxiedRequest {
   aborted?: boolean;
   /** The upstream request or response failed. */
   error?: string;
+  /** Set when an answer rule matched: the proxy answered itself, nothing went upstream. */
+  answeredByProxy?: boolean;
 }
 
 export interface HttpProxyOptions {
@@ -97,7 +100,13 @@ export const leaseRequest =
 
 type Rule =
   | { readonly kind: "delay"; readonly match: RequestMatch; readonly ms: number }
-  | { readonly kind: "hold"; readonly match: RequestMatch };
+  | { readonly kind: "hold"; readonly match: RequestMatch }
+  | {
+      readonly kind: "answer";
+      readonly match: RequestMatch;
+      readonly status: number;
+      readonly body: string;
+    };
 
 interface Parked {
   readonly entry: SeenRequest;
@@ -165,7 +174,28 @@ async function selfSignedCert(): Promise<{ key: string; cert: string }> {
   }
 }
 
+/** Passes an answer's bytes on, or keeps them while frozen (a stream that goes quiet). */
+class Valve extends Transform {
+  private frozen = false;
+  private held: Buffer[] = [];
+  freeze(): void {
+    this.frozen = true;
+  }
+  thaw(): void {
+    this.frozen = false;
+    for (const chunk of this.held.splice(0)) this.push(chunk);
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.frozen) this.held.push(chunk);
+    else this.push(chunk);
+    cb();
+  }
+}
+
 export class HttpProxy {
+  /** Answers streaming now (watches), with the request each answers. */
+  private readonly valves = new Map<Valve, ProxiedRequest>();
+  private freezes: RequestMatch[] = [];
   /** Every request received, in order of arrival. */
   readonly seen: SeenRequest[] = [];
   private rules: Rule[] = [];
@@ -247,6 +277,30 @@ export class HttpProxy {
     return this.addRule({ kind: "hold", match });
   }
 
+  /**
+   * Answers matching requests itself with `status` and the JSON `body` (a Status object, or
+   * the lines of a watch), never sending them to the API server: a server that refuses a
+   * parameter, or a watch told its version is gone. Returns a function that removes the rule.
+   */
+  answer(match: RequestMatch, status: number, body: string): () => void {
+    return this.addRule({ kind: "answer", match, status, body });
+  }
+
+  /**
+   * Stops the bytes of matching answers, those streaming now and those to come, while their
+   * connections stay open: a watch that goes quiet, so the client's cache is synced but stale.
+   * `thawStreams()` lets what was kept flow on.
+   */
+  freezeStreams(match: RequestMatch): void {
+    this.freezes.push(match);
+    for (const [valve, req] of this.valves) if (match(req)) valve.freeze();
+  }
+
+  thawStreams(): void {
+    this.freezes = [];
+    for (const valve of this.valves.keys()) valve.thaw();
+  }
+
   /** Removes the hold rules and sends every held request on. */
   release(): void {
     this.rules = this.rules.filter((r) => r.kind !== "hold");
@@ -256,6 +310,7 @@ export class HttpProxy {
   /** Removes every rule, sends held requests on and delayed answers out now. */
   clear(): void {
     this.rules = [];
+    this.thawStreams();
     this.letGo();
     for (const [timer, fire] of [...this.delayed]) {
       clearTimeout(timer);
@@ -324,6 +379,12 @@ export class HttpProxy {
     const entry: SeenRequest = { ...info, atMs: preciseNow() };
     this.seen.push(entry);
     const matching = this.rules.filter((r) => r.match(info));
+    const answer = matching.find((r) => r.kind === "answer");
+    if (answer?.kind === "answer") {
+      this.update(entry, { answeredByProxy: true, status: answer.status });
+      res.writeHead(answer.status, { "content-type": "application/json" }).end(answer.body);
+      return;
+    }
     const delayMs = Math.max(0, ...matching.map((r) => (r.kind === "delay" ? r.ms : 0)));
     if (delayMs > 0) entry.delayedMs = delayMs;
     let cancel = () => {};
@@ -407,7 +468,11 @@ export class HttpProxy {
     res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEnd(upRes.rawHeaders));
     res.flushHeaders(); // a watch's headers come long before its first event
     this.update(entry, { respondedAtMs: preciseNow() });
-    pipeline(upRes, res, (err) => {
+    const valve = new Valve();
+    this.valves.set(valve, entry);
+    if (this.freezes.some((m) => m(entry))) valve.freeze();
+    pipeline(upRes, valve, res, (err) => {
+      this.valves.delete(valve);
       done();
       if (err && !entry.aborted) this.update(entry, { error: err.message });
       else if (!err) this.update(entry, { finishedAtMs: preciseNow() });
