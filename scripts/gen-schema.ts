@@ -15,6 +15,7 @@ import * as prettier from "prettier";
 import { z } from "zod";
 import { DEFAULT_OPT_OUT_ANNOTATION, SYSTEM_NAMESPACES } from "../src/config/resolve.js";
 import { rawConfigSchema } from "../src/config/schema.js";
+import { DEFAULT_NOTIFY_EVENTS } from "../src/config/types.js";
 import { SELECTABLE_FIELDS } from "../src/select/labels.js";
 
 export const SCHEMA_PATH = fileURLToPath(new URL("../config/schema.json", import.meta.url));
@@ -70,6 +71,24 @@ const VOLUME_FIELD_SELECTOR = fieldSelectorPattern(SELECTABLE_FIELDS.PersistentV
 if (fieldSelectorPattern(SELECTABLE_FIELDS.PersistentVolume) !== VOLUME_FIELD_SELECTOR)
   throw new Error("gen-schema: claims and volumes no longer select on the same fields");
 
+/**
+ * A text with `${NAME}` references (src/config/env.ts): every "${" starts a well-formed one, and
+ * a "$" not followed by "{" is literal. `excluded` are characters the text may not hold at all.
+ * Exact, for the characters it allows.
+ */
+const NAME = "[A-Za-z_][A-Za-z0-9_]*";
+function withEnvPattern(excluded: string): string {
+  return String.raw`([^$${excluded}]|\$+(\{${NAME}\}|[^{$${excluded}]|$))*`;
+}
+/** Header values: no line breaks or NUL (src/config/schema.ts). Exact. */
+const HEADER_VALUE = String.raw`^${withEnvPattern(String.raw`\r\n\u0000`)}$`;
+/**
+ * Sink URLs: no blanks or control characters, and http(s):// or a reference first. Whether the
+ * rest parses as a URL (and has no user:password@) is left to the validator.
+ */
+const URL_UNSAFE = String.raw`\s\u0000-\u001f\u007f`;
+const SINK_URL = String.raw`^([Hh][Tt][Tt][Pp][Ss]?://|\$\{${NAME}\})${withEnvPattern(URL_UNSAFE)}$`;
+
 export const PATTERNS = {
   duration: DURATION,
   weekday: WEEKDAY,
@@ -78,6 +97,8 @@ export const PATTERNS = {
   schedule: SCHEDULE,
   podFieldSelector: POD_FIELD_SELECTOR,
   volumeFieldSelector: VOLUME_FIELD_SELECTOR,
+  headerValue: HEADER_VALUE,
+  sinkUrl: SINK_URL,
 } as const;
 
 // ---- Annotations by path: "a.b" walks properties, a "[]" suffix steps into the list's items. ----
@@ -273,6 +294,38 @@ const ANNOTATIONS: Readonly<Record<string, Annotation>> = {
   "targets[].recovery.timeout": duration(
     "How long this target's victims may take to recover; defaults to the top-level timeout.",
   ),
+  notify: {
+    description:
+      "Where to announce what the monkey does: Slack incoming webhooks and JSON webhooks " +
+      "(body: config/notify/chaos-event.schema.json). Delivery never delays a round.",
+    default: [],
+  },
+  "notify[]": { description: "One sink: a name, exactly one of slack or webhook, and events." },
+  "notify[].name": {
+    description: "Unique lowercase DNS label (at most 63 characters); used as a metric label.",
+  },
+  "notify[].slack": { description: "A Slack incoming webhook." },
+  "notify[].slack.webhookUrl": {
+    description:
+      "The incoming webhook's URL, a credential: write ${NAME} and mount it from a Secret. " +
+      "${NAME} is taken from the environment at load.",
+    pattern: SINK_URL,
+    examples: ["${SLACK_WEBHOOK_URL}"],
+  },
+  "notify[].webhook": { description: "An HTTP endpoint that gets a JSON ChaosEvent per event." },
+  "notify[].webhook.url": {
+    description: "http(s) URL the events are POSTed to; ${NAME} is taken from the environment.",
+    pattern: SINK_URL,
+    examples: ["https://audit.example/chaos"],
+  },
+  "notify[].webhook.headers": {
+    description: "Extra request headers; ${NAME} in a value is taken from the environment.",
+    examples: [{ Authorization: "Bearer ${AUDIT_TOKEN}" }],
+  },
+  "notify[].events": {
+    description: "The events this sink gets (the key is events: YAML 1.1 tools read `on` as true).",
+    default: [...DEFAULT_NOTIFY_EVENTS],
+  },
 };
 
 /** The rules of resolve.ts's crossFieldIssues that JSON Schema can state (not unique names). */
@@ -313,6 +366,15 @@ const TARGET_RULES: readonly JsonSchema[] = [
     then: { properties: { value: { type: "number", exclusiveMinimum: 0, maximum: 100 } } },
   },
 ];
+
+/**
+ * resolve.ts's notifyIssues: exactly one of slack and webhook (oneOf fails when both or neither
+ * match). Unique names are not stated.
+ */
+const SINK_KINDS: readonly JsonSchema[] = ["slack", "webhook"].map((kind) => ({
+  properties: { [kind]: { type: "object" } },
+  required: [kind],
+}));
 
 function isSchema(value: unknown): value is JsonSchema {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -380,6 +442,11 @@ export function generateSchema(): JsonSchema {
     Object.assign(schemaAt(base, path), annotation);
   }
   schemaAt(base, "targets[]").allOf = TARGET_RULES;
+  schemaAt(base, "notify[]").oneOf = SINK_KINDS;
+  schemaAt(base, "notify[].webhook.headers").additionalProperties = {
+    type: "string",
+    pattern: HEADER_VALUE,
+  };
   return tidy({
     ...base,
     $id: SCHEMA_ID,

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "./load.js";
+import { loadConfig, requiredEnv } from "./load.js";
 
 const EXAMPLE = readFileSync(new URL("../../config/example.yaml", import.meta.url), "utf8");
 
@@ -9,8 +10,8 @@ kind: ChaosMonkeyConfig
 ${top}targets:
 ${targets}`;
 
-function errorsOf(text: string): readonly string[] {
-  const r = loadConfig(text);
+function errorsOf(text: string, env?: Record<string, string>): readonly string[] {
+  const r = loadConfig(text, env);
   return r.ok ? [] : r.errors;
 }
 
@@ -302,5 +303,264 @@ describe("loadConfig: targets", () => {
     expect(catastrophic?.test(`${"a".repeat(58)}-x`)).toBe(false);
     expect(caseless?.test("web-1")).toBe(true);
     expect(caseless?.source).toBe("(?i)^WEB-");
+  });
+});
+
+describe("loadConfig: notify", () => {
+  const withSinks = (sinks: string) =>
+    base(`  - name: web\n    kind: Pod\n    schedule: "@hourly"\n`, `notify:\n${sinks}`);
+  const TEAM_AND_AUDIT = withSinks(
+    `  - name: team\n    slack: {webhookUrl: "\${SLACK_WEBHOOK_URL}"}\n` +
+      `  - name: audit\n    webhook:\n      url: "https://audit.example/\${AUDIT_PATH}"\n` +
+      `      headers: {Authorization: "Bearer \${AUDIT_TOKEN}", X-Source: monkey}\n` +
+      `    events: [kill, skipped, kill]\n`,
+  );
+  const ENV = {
+    SLACK_WEBHOOK_URL: "https://hooks.slack.example/services/T0/B0/sl4ck-s3cret",
+    AUDIT_PATH: "chaos",
+    AUDIT_TOKEN: "aud1t-s3cret",
+  };
+
+  it("has no sinks by default", () => {
+    const r = loadConfig(base(`  - name: web\n    kind: Pod\n    schedule: "@hourly"\n`), {});
+    expect(r.ok && r.config.notify).toEqual([]);
+  });
+
+  it("expands ${NAME} from the given environment and applies the default events", () => {
+    const r = loadConfig(TEAM_AND_AUDIT, ENV);
+    if (!r.ok) throw new Error(r.errors.join("\n"));
+    const [team, audit] = r.config.notify;
+    expect(team).toMatchObject({
+      name: "team",
+      type: "slack",
+      events: ["kill", "recovered", "not_recovered", "round_failed"],
+      env: ["SLACK_WEBHOOK_URL"],
+    });
+    expect(team?.endpoint.reveal()).toEqual({
+      url: ENV.SLACK_WEBHOOK_URL,
+      headers: {},
+      expanded: true,
+    });
+    expect(audit).toMatchObject({
+      type: "webhook",
+      events: ["kill", "skipped"],
+      env: ["AUDIT_PATH", "AUDIT_TOKEN"],
+    });
+    expect(audit?.endpoint.reveal()).toEqual({
+      url: "https://audit.example/chaos",
+      headers: { Authorization: "Bearer aud1t-s3cret", "X-Source": "monkey" },
+      expanded: true,
+    });
+    expect(Object.isFrozen(r.config.notify[0])).toBe(true);
+    expect(Object.isFrozen(audit?.endpoint.reveal().headers)).toBe(true);
+  });
+
+  it("never shows an expanded value when the config is printed", () => {
+    const r = loadConfig(TEAM_AND_AUDIT, ENV);
+    const printed = [JSON.stringify(r), inspect(r, { depth: 20, showHidden: true })];
+    for (const text of printed) {
+      expect(text).not.toContain("s3cret");
+      expect(text).not.toContain("hooks.slack.example");
+    }
+  });
+
+  it("names each missing variable at its path and line, and never a value", () => {
+    expect(errorsOf(TEAM_AND_AUDIT, { AUDIT_PATH: "chaos", AUDIT_TOKEN: "" })).toEqual([
+      "notify[0].slack.webhookUrl: needs environment variable SLACK_WEBHOOK_URL, which is not set (line 5)",
+      "notify[1].webhook.headers.Authorization: needs environment variable AUDIT_TOKEN, which is empty (line 9)",
+    ]);
+    const several = withSinks(`  - name: a\n    webhook: {url: "\${SCHEME}://\${HOST}/x"}\n`);
+    expect(errorsOf(several, { HOST: "" })).toEqual([
+      "notify[0].webhook.url: needs environment variable SCHEME, which is not set, and environment variable HOST, which is empty (line 5)",
+    ]);
+    const bad = errorsOf(TEAM_AND_AUDIT, {
+      ...ENV,
+      SLACK_WEBHOOK_URL: "ftp://hooks.slack.example/s3cret",
+      AUDIT_TOKEN: "aud1t\r\nX-Evil: 1",
+    });
+    expect(bad).toEqual([
+      "notify[0].slack.webhookUrl: is not an http(s) URL once ${SLACK_WEBHOOK_URL} is expanded (line 5)",
+      "notify[1].webhook.headers.Authorization: may not contain a line break once ${AUDIT_TOKEN} is expanded (line 9)",
+    ]);
+  });
+
+  it("without an environment (validate) checks the shape only, and lists what a run needs", () => {
+    const r = loadConfig(TEAM_AND_AUDIT);
+    if (!r.ok) throw new Error(r.errors.join("\n"));
+    expect(r.config.notify[0]?.endpoint.reveal()).toEqual({
+      url: "${SLACK_WEBHOOK_URL}",
+      headers: {},
+      expanded: false,
+    });
+    expect(requiredEnv(r.config)).toEqual(["AUDIT_PATH", "AUDIT_TOKEN", "SLACK_WEBHOOK_URL"]);
+    expect(requiredEnv(TEAM_AND_AUDIT)).toEqual(["AUDIT_PATH", "AUDIT_TOKEN", "SLACK_WEBHOOK_URL"]);
+    expect(requiredEnv(EXAMPLE)).toEqual(["AUDIT_TOKEN", "SLACK_WEBHOOK_URL", "STORE_TOKEN"]);
+    expect(requiredEnv("not: a config")).toEqual([]);
+    // A sink without references needs nothing and is ready to send to.
+    const plain = loadConfig(
+      withSinks(`  - name: a\n    webhook: {url: "http://127.0.0.1:1/x"}\n`),
+    );
+    expect(plain.ok && plain.config.notify[0]?.endpoint.reveal().expanded).toBe(true);
+  });
+
+  it.each([
+    [
+      "`on` instead of `events`",
+      `  - name: team\n    slack: {webhookUrl: "http://127.0.0.1/x"}\n    on: [kill]\n`,
+      [
+        "notify[0].on: is not a known key; list a sink's events under `events` (YAML 1.1 reads `on` as true) (line 6)",
+      ],
+    ],
+    [
+      "`on` that a YAML 1.1 tool already turned into `true`",
+      `  - name: team\n    slack: {webhookUrl: "http://127.0.0.1/x"}\n    true: [kill]\n`,
+      [
+        "notify[0].true: is not a known key; list a sink's events under `events` (YAML 1.1 reads `on` as true) (line 6)",
+      ],
+    ],
+    [
+      "both kinds, neither kind",
+      `  - name: a\n    slack: {webhookUrl: "http://127.0.0.1/x"}\n    webhook: {url: "http://127.0.0.1/y"}\n  - name: b\n`,
+      [
+        "notify[0]: has both slack and webhook; use one (line 4)",
+        "notify[1]: needs one of slack or webhook (line 7)",
+      ],
+    ],
+    [
+      "a duplicate name",
+      `  - name: a\n    slack: {webhookUrl: "http://127.0.0.1/x"}\n  - name: a\n    slack: {webhookUrl: "http://127.0.0.1/y"}\n`,
+      ['notify[1].name: "a" is already the name of notify[0] (line 6)'],
+    ],
+    [
+      "URLs that are not http(s), without printing them",
+      `  - name: a\n    slack: {webhookUrl: "hooks.slack.example/s3cret"}\n  - name: b\n    webhook: {url: "mailto:s3cret@example"}\n  - name: c\n    webhook: {url: "ftp\${X}"}\n`,
+      [
+        "notify[0].slack.webhookUrl: is not an http(s) URL (line 5)",
+        "notify[1].webhook.url: is not an http(s) URL (line 7)",
+        "notify[2].webhook.url: is not an http(s) URL (line 9)",
+      ],
+    ],
+    [
+      "a bad header name and a header value with a line break",
+      `  - name: a\n    webhook: {url: "http://127.0.0.1/x", headers: {"a b": x, ok: "s3cret\\nX-Evil: 1"}}\n`,
+      [
+        "notify[0].webhook.headers.a b: is not an HTTP header name (line 5)",
+        "notify[0].webhook.headers.ok: may not contain a line break (line 5)",
+      ],
+    ],
+  ])("rejects %s", (_what, sinks, expected) => {
+    const errors = errorsOf(withSinks(sinks));
+    expect(errors).toEqual(expected);
+    for (const e of errors) expect(e).not.toContain("s3cret");
+  });
+});
+
+describe("steadyState and recovery.objective (SPEC §2)", () => {
+  const base = (extra: string) => `apiVersion: chaos-monkey.io/v1
+kind: ChaosMonkeyConfig
+${extra}
+targets:
+  - name: web
+    kind: Pod
+    schedule: "@hourly"
+`;
+  it("resolves defaults, a target's own block replacing the top-level one, and objectives", () => {
+    const r = loadConfig(
+      `${base(`recovery: {objective: 60s}
+steadyState:
+  probes:
+    - name: shop
+      http: {url: "http://shop:8080/healthz"}`)}  - name: db
+    kind: Pod
+    schedule: "@hourly"
+    recovery: {objective: 2m}
+    steadyState:
+      interval: 1s
+      successThreshold: 3
+      before: false
+      probes: [{name: errors, prometheus: {url: "http://prom:9090", query: "up", above: 0}}]
+`,
+      {},
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const [web, db] = r.config.targets;
+    expect(web?.recoveryObjectiveMs).toBe(60_000);
+    expect(web?.steadyState).toMatchObject({ intervalMs: 2000, successThreshold: 2, before: true });
+    expect(web?.steadyState?.probes[0]?.http).toMatchObject({
+      method: "GET",
+      expectStatus: [{ min: 200, max: 399 }],
+      timeoutMs: 1000,
+      bodyContains: "",
+    });
+    expect(db?.recoveryObjectiveMs).toBe(120_000);
+    expect(db?.steadyState).toMatchObject({ intervalMs: 1000, successThreshold: 3, before: false });
+    expect(db?.steadyState?.probes.map((p) => p.name)).toEqual(["errors"]);
+  });
+
+  it("expands ${NAME} in probe URLs and headers from the environment, and never shows the value", () => {
+    const text = base(`steadyState:
+  probes:
+    - name: shop
+      http: {url: "http://shop/\${SHOP_PATH}", headers: {Authorization: "Bearer \${SHOP_TOKEN}"}}`);
+    const r = loadConfig(text, { SHOP_PATH: "healthz", SHOP_TOKEN: "s3cret" });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const http = r.config.targets[0]?.steadyState?.probes[0]?.http;
+    expect(http?.url).toBe("http://shop/healthz");
+    expect(http?.shownUrl).toBe("http://shop/${SHOP_PATH}");
+    expect(http?.headers.reveal()).toEqual({ Authorization: "Bearer s3cret" });
+    expect(JSON.stringify(r.config)).not.toContain("s3cret");
+    expect(requiredEnv(r.config)).toEqual(["SHOP_PATH", "SHOP_TOKEN"]);
+    const missing = loadConfig(text, { SHOP_PATH: "healthz" });
+    expect(missing.ok).toBe(false);
+    if (missing.ok) return;
+    expect(missing.errors).toEqual([
+      "steadyState.probes[0].http.headers.Authorization: needs environment variable SHOP_TOKEN, which is not set (line 6)",
+    ]);
+  });
+
+  it.each([
+    [
+      "neither kind",
+      `probes: [{name: a}]`,
+      "steadyState.probes[0]: needs one of http or prometheus",
+    ],
+    [
+      "both kinds",
+      `probes: [{name: a, http: {url: "http://a"}, prometheus: {url: "http://p", query: up, below: 1}}]`,
+      "steadyState.probes[0]: has both http and prometheus; use one",
+    ],
+    [
+      "no bound",
+      `probes: [{name: a, prometheus: {url: "http://p", query: up}}]`,
+      "steadyState.probes[0].prometheus: needs exactly one of below or above",
+    ],
+    [
+      "two bounds",
+      `probes: [{name: a, prometheus: {url: "http://p", query: up, below: 1, above: 0}}]`,
+      "steadyState.probes[0].prometheus: needs exactly one of below or above",
+    ],
+    [
+      "duplicate names",
+      `probes: [{name: a, http: {url: "http://a"}}, {name: a, http: {url: "http://b"}}]`,
+      'steadyState.probes[1].name: "a" is already the name of probes[0]',
+    ],
+    [
+      "a bad status range",
+      `probes: [{name: a, http: {url: "http://a", expectStatus: ["399-200"]}}]`,
+      'steadyState.probes[0].http.expectStatus[0]: "399-200" is not an HTTP status or a range like "200-399"',
+    ],
+    ["no probes", `probes: []`, "steadyState.probes: must list at least one probe"],
+    [
+      "a threshold of 0",
+      `successThreshold: 0\n  probes: [{name: a, http: {url: "http://a"}}]`,
+      "steadyState.successThreshold",
+    ],
+  ])("%s is an error naming where", (_what, block, expected) => {
+    const r = loadConfig(base(`steadyState:\n  ${block}`), {});
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.join("\n")).toContain(expected);
   });
 });

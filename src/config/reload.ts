@@ -5,6 +5,7 @@ import { watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
+import type { Env } from "./env.js";
 import { loadConfig } from "./load.js";
 import type { Config } from "./types.js";
 
@@ -13,6 +14,8 @@ export interface ReloadHandlers {
   readonly onInvalid: (errors: readonly string[]) => void;
   /** Debounce for bursts of file events (editors and kubelet write in several steps). */
   readonly debounceMs?: number;
+  /** For `${NAME}` in probes and sinks, as at start. */
+  readonly env?: Env;
 }
 
 export function watchConfigFile(
@@ -33,7 +36,7 @@ export function watchConfigFile(
     }
     if (text === last) return;
     last = text;
-    const result = loadConfig(text);
+    const result = loadConfig(text, h.env);
     if (result.ok) await h.onConfig(result.config);
     else h.onInvalid(result.errors);
   };

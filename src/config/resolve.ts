@@ -6,9 +6,21 @@ import { parseBlackoutDate, parseTimeRange, parseWeekday } from "../schedule/bla
 import type { Blackout } from "../schedule/blackout.js";
 import { SELECTABLE_FIELDS, unselectableFields } from "../select/labels.js";
 import { compileNamePattern } from "../select/names.js";
-import type { RawConfig, RawTarget } from "./schema.js";
-import type { Action, Config, Selector, Target, TargetKind } from "./types.js";
-import { PV_PROTECTION, PVC_PROTECTION } from "./types.js";
+import { envReferences, expandEnv, Secret } from "./env.js";
+import type { Env } from "./env.js";
+import { optionalMs, resolveSteadyState, steadyIssues, steadyTexts } from "./resolve-steady.js";
+import { httpUrlError } from "./schema.js";
+import type { RawConfig, RawNotifySink, RawTarget } from "./schema.js";
+import type {
+  Action,
+  Config,
+  Endpoint,
+  NotifySink,
+  Selector,
+  Target,
+  TargetKind,
+} from "./types.js";
+import { DEFAULT_NOTIFY_EVENTS, PV_PROTECTION, PVC_PROTECTION } from "./types.js";
 
 export type PathPart = string | number;
 export interface Issue {
@@ -75,7 +87,8 @@ function resolveAction(kind: TargetKind, raw: RawTarget["action"]): Action {
   };
 }
 
-function resolveTarget(raw: RawTarget, top: RawConfig): Target {
+// eslint-disable-next-line complexity -- one `??` default per field, not branching logic
+function resolveTarget(raw: RawTarget, top: RawConfig, env: Env | undefined): Target {
   return {
     name: raw.name,
     kind: raw.kind,
@@ -88,6 +101,60 @@ function resolveTarget(raw: RawTarget, top: RawConfig): Target {
     value: raw.value ?? 1,
     action: resolveAction(raw.kind, raw.action),
     recoveryTimeoutMs: ms(raw.recovery?.timeout ?? top.recovery?.timeout, DEFAULT_RECOVERY_TIMEOUT),
+    recoveryObjectiveMs: optionalMs(raw.recovery?.objective ?? top.recovery?.objective),
+    // A target's own block replaces the top-level default whole.
+    steadyState: resolveSteadyState(raw.steadyState ?? top.steadyState, env),
+  };
+}
+
+/** Where a sink's texts that may hold `${NAME}` sit, with their paths under the sink. */
+export interface SinkText {
+  readonly path: readonly PathPart[];
+  readonly text: string;
+  readonly isUrl: boolean;
+}
+
+function sinkTexts(raw: RawNotifySink): SinkText[] {
+  if (raw.slack !== undefined)
+    return [{ path: ["slack", "webhookUrl"], text: raw.slack.webhookUrl, isUrl: true }];
+  if (raw.webhook === undefined) return [];
+  return [
+    { path: ["webhook", "url"], text: raw.webhook.url, isUrl: true },
+    ...Object.entries(raw.webhook.headers ?? {}).map(([name, text]) => ({
+      path: ["webhook", "headers", name],
+      text,
+      isUrl: false,
+    })),
+  ];
+}
+
+/** The text with its references expanded, or as written when there is no environment. */
+export function expanded(text: string, env: Env | undefined): string {
+  if (env === undefined) return text;
+  const result = expandEnv(text, env);
+  return "value" in result ? result.value : text;
+}
+
+function resolveEndpoint(raw: RawNotifySink, env: Env | undefined): Endpoint {
+  const headers = raw.webhook?.headers ?? {};
+  const references = sinkTexts(raw).flatMap((t) => envReferences(t.text));
+  return {
+    url: expanded(raw.slack?.webhookUrl ?? raw.webhook?.url ?? "", env),
+    headers: Object.fromEntries(
+      Object.entries(headers).map(([name, value]) => [name, expanded(value, env)]),
+    ),
+    expanded: env !== undefined || references.length === 0,
+  };
+}
+
+function resolveSink(raw: RawNotifySink, env: Env | undefined): NotifySink {
+  return {
+    name: raw.name,
+    type: raw.slack !== undefined ? "slack" : "webhook",
+    events: [...new Set(raw.events ?? DEFAULT_NOTIFY_EVENTS)],
+    env: [...new Set(sinkTexts(raw).flatMap((t) => envReferences(t.text)))],
+    // A Secret's value is no property deepFreeze could reach: frozen here.
+    endpoint: new Secret(deepFreeze(resolveEndpoint(raw, env))),
   };
 }
 
@@ -105,8 +172,13 @@ function excludedNamespaces(s: RawConfig["safety"]): string[] {
   return [...new Set([...system, ...(s?.excludedNamespaces ?? [])])];
 }
 
+/**
+ * The resolved config. With `env`, every sink's `${NAME}` is expanded (run envIssues first: a
+ * missing variable is an error); without, the references stay as written and the sinks are
+ * marked unexpanded, which is enough to validate and to list what a run will need.
+ */
 // eslint-disable-next-line complexity -- one `??` default per field, not branching logic
-export function resolveConfig(raw: RawConfig): Config {
+export function resolveConfig(raw: RawConfig, env?: Env): Config {
   const s = raw.safety;
   return deepFreeze({
     dryRun: raw.dryRun ?? true,
@@ -123,7 +195,8 @@ export function resolveConfig(raw: RawConfig): Config {
       blackout: resolveBlackout(s),
     },
     recoveryTimeoutMs: ms(raw.recovery?.timeout, DEFAULT_RECOVERY_TIMEOUT),
-    targets: raw.targets.map((t) => resolveTarget(t, raw)),
+    targets: raw.targets.map((t) => resolveTarget(t, raw, env)),
+    notify: (raw.notify ?? []).map((sink) => resolveSink(sink, env)),
   });
 }
 
@@ -185,9 +258,84 @@ function valueIssue(t: RawTarget, i: number): Issue[] {
   return [];
 }
 
+/** Unique names, and exactly one of slack and webhook per sink. */
+function notifyIssues(sinks: readonly RawNotifySink[]): Issue[] {
+  const issues: Issue[] = [];
+  const seen = new Map<string, number>();
+  sinks.forEach((sink, i) => {
+    const first = seen.get(sink.name);
+    if (first !== undefined)
+      issues.push({
+        path: ["notify", i, "name"],
+        message: `is already the name of notify[${first}]`,
+        showValue: true,
+      });
+    else seen.set(sink.name, i);
+    const kinds = [sink.slack, sink.webhook].filter((k) => k !== undefined).length;
+    if (kinds !== 1)
+      issues.push({
+        path: ["notify", i],
+        message:
+          kinds === 0 ? "needs one of slack or webhook" : "has both slack and webhook; use one",
+        showValue: false,
+      });
+  });
+  return issues;
+}
+
+/** "needs environment variable A, which is not set, and environment variable B, which is empty" */
+function missingMessage(names: readonly string[], env: Env): string {
+  const variables = (ns: readonly string[], what: string): string[] => {
+    if (ns.length === 0) return [];
+    if (ns.length === 1) return [`environment variable ${ns[0]}, which is ${what}`];
+    return [`environment variables ${ns.join(", ")}, which are ${what}`];
+  };
+  const parts = [
+    ...variables(
+      names.filter((n) => env[n] === undefined),
+      "not set",
+    ),
+    ...variables(
+      names.filter((n) => env[n] !== undefined),
+      "empty",
+    ),
+  ];
+  return `needs ${parts.join(", and ")}`;
+}
+
+/**
+ * What expanding every sink's `${NAME}` from `env` runs into: variables that are not set (or
+ * empty), and URLs that are no http(s) URL once expanded. No message shows a value.
+ */
+export function envIssues(raw: RawConfig, env: Env): Issue[] {
+  return [
+    ...(raw.notify ?? []).flatMap((sink, i) =>
+      sinkTexts(sink).flatMap((t) => expansionIssues(t, ["notify", i, ...t.path], env)),
+    ),
+    ...steadyTexts(raw).flatMap((t) => expansionIssues(t, t.path, env)),
+  ];
+}
+
+export function expansionIssues(t: SinkText, path: readonly PathPart[], env: Env): Issue[] {
+  const names = envReferences(t.text);
+  if (names.length === 0) return [];
+  const result = expandEnv(t.text, env);
+  if ("missing" in result)
+    return [{ path, message: missingMessage(result.missing, env), showValue: false }];
+  const error = t.isUrl
+    ? httpUrlError(result.value)
+    : /[\r\n\0]/.test(result.value)
+      ? "may not contain a line break"
+      : undefined;
+  if (error === undefined) return [];
+  // The value is a secret: name the variables, never show what they hold.
+  const refs = names.map((n) => `\${${n}}`).join(", ");
+  return [{ path, message: `${error} once ${refs} is expanded`, showValue: false }];
+}
+
 /** Rules no single field can check; run only on a config the schema accepted. */
 export function crossFieldIssues(raw: RawConfig): Issue[] {
-  const issues: Issue[] = [];
+  const issues: Issue[] = [...notifyIssues(raw.notify ?? []), ...steadyIssues(raw)];
   const seen = new Map<string, number>();
   raw.targets.forEach((t, i) => {
     const first = seen.get(t.name);

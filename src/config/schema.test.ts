@@ -19,6 +19,7 @@ import { parseDuration } from "../schedule/duration.js";
 import { parseFieldSelector, SELECTABLE_FIELDS, unselectableFields } from "../select/labels.js";
 import { loadConfig } from "./load.js";
 import { SYSTEM_NAMESPACES } from "./resolve.js";
+import { headerValueError, sinkUrlError } from "./schema.js";
 
 const CONFIG_DIR = new URL("../../config/", import.meta.url);
 
@@ -62,8 +63,10 @@ const REFINEMENT_ONLY: ReadonlyMap<string, string> = new Map([
   ["bad-regex.yaml", "regular expression syntax"],
   ["regex-lookahead.yaml", "what RE2 supports"],
   ["bad-label-selector.yaml", "label selector syntax"],
+  ["notify-url-userinfo.yaml", 'URL parsing ("https://user:secret@host")'],
   // Needs comparing list items by one field.
   ["duplicate-target-names.yaml", "unique target names"],
+  ["notify-duplicate-names.yaml", "unique sink names"],
 ]);
 
 // strict: the schema must also compile for the strictest consumer (no unknown keywords, no
@@ -197,6 +200,21 @@ targets:
   });
 });
 
+describe("config/schema.json's notify defaults", () => {
+  it("are what loadConfig fills in", () => {
+    const result = loadConfig(
+      `apiVersion: chaos-monkey.io/v1\nkind: ChaosMonkeyConfig\nnotify: [{name: a, webhook: {url: "http://127.0.0.1/"}}]\ntargets: [{name: p, kind: Pod, schedule: "@hourly"}]\n`,
+    );
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    const schema = generateSchema();
+    expect(schemaAt(schema, "notify[].events").default).toEqual(result.config.notify[0]?.events);
+    const none = loadConfig(
+      `apiVersion: chaos-monkey.io/v1\nkind: ChaosMonkeyConfig\ntargets: [{name: p, kind: Pod, schedule: "@hourly"}]\n`,
+    );
+    expect(schemaAt(schema, "notify").default).toEqual(none.ok && none.config.notify);
+  });
+});
+
 // The patterns the generator adds must never reject what the parsers accept (an editor would
 // flag a working config). ajv compiles patterns with the u flag, so these do too.
 describe("patterns added to the schema accept everything the parsers accept", () => {
@@ -315,6 +333,40 @@ describe("patterns added to the schema accept everything the parsers accept", ()
     // Not vacuous: a fair share of the texts is valid, and a fair share is not.
     expect(accepted).toBeGreaterThan(runs / 10);
     expect(accepted).toBeLessThan(runs * 0.9);
+  });
+
+  // Texts with ${NAME} references, "$" and "{" in every position, and the characters each rule
+  // excludes.
+  const withEnvText = (extra: string[]) =>
+    fc
+      .array(
+        fc.constantFrom("$", "{", "}", "${A}", "${_b9}", "${1}", "${A-B}", "a", "/", ...extra),
+        { maxLength: 8 },
+      )
+      .map((parts) => parts.join(""));
+
+  it("header values: exactly the validator's", () => {
+    fc.assert(
+      fc.property(withEnvText(["\r", "\n", "\u0000", " ", "\t", "Bearer "]), (s) => {
+        expect(matches(PATTERNS.headerValue, s)).toBe(headerValueError(s) === undefined);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("sink URLs: a superset of the validator's", () => {
+    const prefix = fc.constantFrom("http://", "HTTPS://", "https://h.example/", "ftp://", "", " ");
+    let accepted = 0;
+    fc.assert(
+      fc.property(prefix, withEnvText([" ", "\t", "\u007f", "h", ":", "@", "?x=1"]), (p, rest) => {
+        const s = p + rest;
+        if (sinkUrlError(s) !== undefined) return;
+        accepted++;
+        expect(matches(PATTERNS.sinkUrl, s)).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(100);
   });
 
   it("schedules: a superset of parseSchedule's", () => {

@@ -2,12 +2,32 @@
 // deep-frozen. Everything after the config layer reads this, never the YAML or the environment.
 import type { Blackout } from "../schedule/blackout.js";
 import type { NamePattern } from "../select/names.js";
+import type { Secret } from "./env.js";
+import type { SteadyState } from "./steady-state.js";
 
 export const TARGET_KINDS = ["Pod", "PersistentVolumeClaim", "PersistentVolume"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 export const MODES = ["one", "all", "fixed", "fixed-percent", "random-max-percent"] as const;
 export type Mode = (typeof MODES)[number];
+
+/** What a notification sink can subscribe to (SPEC §6b). */
+export const NOTIFY_EVENTS = [
+  "kill",
+  "recovered",
+  "not_recovered",
+  "objective_missed",
+  "round_failed",
+  "skipped",
+] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+/** A sink's events when it lists none: what a person wants to hear about without asking. */
+export const DEFAULT_NOTIFY_EVENTS: readonly NotifyEvent[] = Object.freeze([
+  "kill",
+  "recovered",
+  "not_recovered",
+  "round_failed",
+]);
 
 export const PVC_PROTECTION = "kubernetes.io/pvc-protection";
 export const PV_PROTECTION = "kubernetes.io/pv-protection";
@@ -47,6 +67,10 @@ export interface Target {
   readonly value: number;
   readonly action: Action;
   readonly recoveryTimeoutMs: number;
+  /** recovery.objective: a recovery whose last phase is later is a miss; undefined = none. */
+  readonly recoveryObjectiveMs?: number | undefined;
+  /** The target's steady-state hypothesis (its own, or the top-level default); none = none. */
+  readonly steadyState?: SteadyState | undefined;
 }
 
 export interface Safety {
@@ -66,6 +90,28 @@ export interface Safety {
   readonly blackout: Blackout;
 }
 
+/** Where a sink posts: a URL and headers, `${NAME}` references expanded from the environment. */
+export interface Endpoint {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * false when the config was loaded without an environment (validate): url and headers still
+   * hold their `${NAME}` references, and nothing may be sent to them.
+   */
+  readonly expanded: boolean;
+}
+
+export interface NotifySink {
+  /** Unique; a metric label. */
+  readonly name: string;
+  readonly type: "slack" | "webhook";
+  readonly events: readonly NotifyEvent[];
+  /** The environment variables its URL and headers refer to (names only, never values). */
+  readonly env: readonly string[];
+  /** Secret: a Slack webhook URL is a credential, and so are most headers. */
+  readonly endpoint: Secret<Endpoint>;
+}
+
 export interface Config {
   readonly dryRun: boolean;
   readonly timezone: string;
@@ -75,4 +121,5 @@ export interface Config {
   readonly safety: Safety;
   readonly recoveryTimeoutMs: number;
   readonly targets: readonly Target[];
+  readonly notify: readonly NotifySink[];
 }

@@ -54,7 +54,7 @@ describe("createMetrics", () => {
         sample(text, "chaos_monkey_recoveries_total", { target: "web", kind: "Pod", outcome }),
       ).toBe(0);
     expect(sample(text, "chaos_monkey_recoveries_in_flight", { target: "web" })).toBe(1);
-    expect(text.match(/^chaos_monkey_skips_total\{/gm)).toHaveLength(9);
+    expect(text.match(/^chaos_monkey_skips_total\{/gm)).toHaveLength(10);
   });
 
   it("exposes every SPEC §5 metric with its type after use", async () => {
@@ -79,6 +79,12 @@ describe("createMetrics", () => {
     metrics.configReload("success");
     metrics.setLeader(true);
     metrics.setDryRun(false);
+    metrics.setActive("web", true);
+    metrics.notification("team", "sent");
+    metrics.disruption("web", 4.2);
+    metrics.probeCheck("web", "storefront", "fail");
+    metrics.objectiveMiss("web");
+    metrics.setObjective("web", 60);
     const text = await registry.metrics();
 
     const expected: [string, string][] = [
@@ -96,6 +102,12 @@ describe("createMetrics", () => {
       ["chaos_monkey_config_reloads_total", "counter"],
       ["chaos_monkey_is_leader", "gauge"],
       ["chaos_monkey_dry_run", "gauge"],
+      ["chaos_monkey_active", "gauge"],
+      ["chaos_monkey_notifications_total", "counter"],
+      ["chaos_monkey_disruption_seconds", "histogram"],
+      ["chaos_monkey_probe_checks_total", "counter"],
+      ["chaos_monkey_objective_misses_total", "counter"],
+      ["chaos_monkey_recovery_objective_seconds", "gauge"],
       ["chaos_monkey_build_info", "gauge"],
     ];
     for (const [name, type] of expected) expect(typeOf(text, name), name).toBe(type);
@@ -144,6 +156,33 @@ describe("createMetrics", () => {
     expect(sample(text, "chaos_monkey_config_reloads_total", { result: "success" })).toBe(1);
     expect(sample(text, "chaos_monkey_is_leader")).toBe(1);
     expect(sample(text, "chaos_monkey_dry_run")).toBe(0);
+    expect(sample(text, "chaos_monkey_active", { target: "web" })).toBe(1);
+    expect(sample(text, "chaos_monkey_notifications_total", { sink: "team", result: "sent" })).toBe(
+      1,
+    );
+  });
+
+  it("active follows each target; notifications count per sink and result", async () => {
+    const { metrics, registry } = fresh();
+    metrics.setActive("web", true);
+    metrics.setActive("db", true);
+    metrics.setActive("web", false);
+    metrics.declareSink("team");
+    metrics.declareSink("audit");
+    metrics.notification("team", "failed");
+    metrics.notification("team", "dropped");
+    metrics.notification("team", "dropped");
+    const text = await registry.metrics();
+    expect(sample(text, "chaos_monkey_active", { target: "web" })).toBe(0);
+    expect(sample(text, "chaos_monkey_active", { target: "db" })).toBe(1);
+    const count = (sink: string, result: string) =>
+      sample(text, "chaos_monkey_notifications_total", { sink, result });
+    expect([count("team", "sent"), count("team", "failed"), count("team", "dropped")]).toEqual([
+      0, 1, 2,
+    ]);
+    expect([count("audit", "sent"), count("audit", "failed"), count("audit", "dropped")]).toEqual([
+      0, 0, 0,
+    ]);
   });
 
   it("sets build_info{version} to 1 at creation", async () => {
@@ -289,6 +328,7 @@ describe("createMetrics", () => {
       metrics.setEligible(target, 4);
       metrics.setLastRound(target, 100);
       metrics.setNextRound(target, 200);
+      metrics.setActive(target, true);
       metrics.roundRan(target);
     }
     metrics.forgetTarget("gone");
@@ -298,6 +338,7 @@ describe("createMetrics", () => {
       "chaos_monkey_eligible_objects",
       "chaos_monkey_last_round_timestamp_seconds",
       "chaos_monkey_next_round_timestamp_seconds",
+      "chaos_monkey_active",
     ]) {
       expect(sample(text, name, { target: "gone" }), name).toBeUndefined();
       expect(sample(text, name, { target: "kept" }), name).toBeDefined();

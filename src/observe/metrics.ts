@@ -11,21 +11,27 @@ const SKIP_REASONS = [
   "concurrency",
   "no_candidates",
   "unhealthy",
+  "not_steady",
   "pdb",
   "cap",
   "cache_unsynced",
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 export type KillResult = "killed" | "dry_run" | "failed";
-export type RecoveryPhase = "replaced" | "ready" | "recovered";
+export type RecoveryPhase = "replaced" | "ready" | "recovered" | "steady";
+export type ProbeResult = "pass" | "fail" | "error";
 const RECOVERY_OUTCOMES = ["recovered", "timeout", "gone", "aborted"] as const;
 export type RecoveryOutcome = (typeof RECOVERY_OUTCOMES)[number];
 export type ReloadResult = "success" | "failure";
+const NOTIFICATION_RESULTS = ["sent", "failed", "dropped"] as const;
+export type NotificationResult = (typeof NOTIFICATION_RESULTS)[number];
 
 /** Recovery runs from sub-second pod restarts to half-hour volume rebinds. */
 export const RECOVERY_BUCKETS: readonly number[] = Object.freeze([
   0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800,
 ]);
+/** Disruption may be none at all: a bucket for 0 first. */
+export const DISRUPTION_BUCKETS: readonly number[] = Object.freeze([0, ...RECOVERY_BUCKETS]);
 
 export interface Metrics {
   readonly registry: Registry;
@@ -45,6 +51,14 @@ export interface Metrics {
     seconds: number;
   }): void;
   recoveryOutcome(target: string, kind: string, outcome: RecoveryOutcome): void;
+  /** Seconds a victim's steady-state probes spent failing between the kill and steady. */
+  disruption(target: string, seconds: number): void;
+  /** One check of one steady-state probe. */
+  probeCheck(target: string, probe: string, result: ProbeResult): void;
+  /** A recovery slower than the target's objective (or timed out with one set). */
+  objectiveMiss(target: string): void;
+  /** The target's recovery objective, where it has one (undefined removes the series). */
+  setObjective(target: string, seconds: number | undefined): void;
   setInFlight(target: string, n: number): void;
   incInFlight(target: string): void;
   /** Never goes below zero, so a double release cannot show negative recoveries. */
@@ -56,6 +70,12 @@ export interface Metrics {
   configReload(result: ReloadResult): void;
   setLeader(isLeader: boolean): void;
   setDryRun(dryRun: boolean): void;
+  /** Whether a round of the target would run now: not paused, not inside a blackout window. */
+  setActive(target: string, active: boolean): void;
+  /** One notification's fate at a sink: delivered, given up on, or dropped from a full queue. */
+  notification(sink: string, result: NotificationResult): void;
+  /** Creates a configured sink's counters at 0, as declareTarget does for a target. */
+  declareSink(sink: string): void;
   /** Drops the per-target gauges of a target no longer in the config; counters keep history. */
   forgetTarget(target: string): void;
   /**
@@ -131,6 +151,31 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     labelNames: ["target", "kind", "outcome"] as const,
     registers,
   });
+  const disruption = new Histogram({
+    name: `${P}disruption_seconds`,
+    help: "Seconds a victim's steady-state probes spent failing between the kill and steady.",
+    labelNames: ["target"] as const,
+    buckets: [...DISRUPTION_BUCKETS],
+    registers,
+  });
+  const probeChecks = new Counter({
+    name: `${P}probe_checks_total`,
+    help: "Steady-state probe checks by result: pass, fail or error.",
+    labelNames: ["target", "probe", "result"] as const,
+    registers,
+  });
+  const objective = new Gauge({
+    name: `${P}recovery_objective_seconds`,
+    help: "The target's recovery objective in seconds (only where one is set).",
+    labelNames: ["target"] as const,
+    registers,
+  });
+  const objectiveMisses = new Counter({
+    name: `${P}objective_misses_total`,
+    help: "Recoveries slower than the target's objective.",
+    labelNames: ["target"] as const,
+    registers,
+  });
   const inFlight = new Gauge({
     name: `${P}recoveries_in_flight`,
     help: "Recoveries currently being watched.",
@@ -177,6 +222,18 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     help: "1 when running in dry-run mode.",
     registers,
   });
+  const active = new Gauge({
+    name: `${P}active`,
+    help: "1 when a round of the target would run now (not paused, not in a blackout window).",
+    labelNames: ["target"] as const,
+    registers,
+  });
+  const notifications = new Counter({
+    name: `${P}notifications_total`,
+    help: "Notifications by sink and result: sent, failed or dropped.",
+    labelNames: ["sink", "result"] as const,
+    registers,
+  });
   const buildInfo = new Gauge({
     name: `${P}build_info`,
     help: "Always 1; the version label identifies the build.",
@@ -207,6 +264,13 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     recoveryPhase: ({ target, kind, namespace, phase, seconds }) =>
       recoverySeconds.observe({ target, kind, namespace, phase }, seconds),
     recoveryOutcome: (target, kind, outcome) => recoveries.inc({ target, kind, outcome }),
+    disruption: (target, seconds) => disruption.observe({ target }, seconds),
+    probeCheck: (target, probe, result) => probeChecks.inc({ target, probe, result }),
+    objectiveMiss: (target) => objectiveMisses.inc({ target }),
+    setObjective: (target, seconds) => {
+      if (seconds === undefined) objective.remove({ target });
+      else objective.set({ target }, seconds);
+    },
     setInFlight: putInFlight,
     incInFlight: (target) => putInFlight(target, (inFlightCounts.get(target) ?? 0) + 1),
     decInFlight: (target) => putInFlight(target, (inFlightCounts.get(target) ?? 0) - 1),
@@ -217,14 +281,21 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     configReload: (result) => reloads.inc({ result }),
     setLeader: (leader) => isLeader.set(leader ? 1 : 0),
     setDryRun: (on) => dryRun.set(on ? 1 : 0),
+    setActive: (target, on) => active.set({ target }, on ? 1 : 0),
+    notification: (sink, result) => notifications.inc({ sink, result }),
+    declareSink: (sink) => {
+      for (const result of NOTIFICATION_RESULTS) notifications.inc({ sink, result }, 0);
+    },
     forgetTarget: (target) => {
       inFlightCounts.delete(target);
-      for (const gauge of [inFlight, eligible, lastRound, nextRound]) gauge.remove({ target });
+      for (const gauge of [inFlight, eligible, lastRound, nextRound, active, objective])
+        gauge.remove({ target });
     },
     declareTarget: (target, kind) => {
       for (const outcome of ROUND_OUTCOMES) rounds.inc({ target, outcome }, 0);
       for (const reason of SKIP_REASONS) skips.inc({ target, reason }, 0);
       for (const outcome of RECOVERY_OUTCOMES) recoveries.inc({ target, kind, outcome }, 0);
+      objectiveMisses.inc({ target }, 0);
       putInFlight(target, inFlightCounts.get(target) ?? 0);
     },
   };
