@@ -6,10 +6,14 @@ import { main } from "./cli.js";
 import { VERSION } from "./version.js";
 
 async function cli(...argv: string[]) {
+  return cliWith({}, ...argv);
+}
+
+async function cliWith(env: Record<string, string>, ...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(argv, {
-    env: {},
+    env,
     io: { out: (s) => out.push(s), err: (s) => err.push(s) },
     stop: new AbortController().signal,
   });
@@ -88,8 +92,17 @@ describe("chaos-monkey command line", () => {
 
   it("once --target with an unknown name is a usage error", async () => {
     const cfg = new URL("../config/example.yaml", import.meta.url).pathname;
-    const r = await cli("once", "--config", cfg, "--target", "nope");
+    // The example's probes and sinks name environment variables a run must have.
+    const env = { SLACK_WEBHOOK_URL: "http://127.0.0.1:9/x", AUDIT_TOKEN: "t", STORE_TOKEN: "t" };
+    const r = await cliWith(env, "once", "--config", cfg, "--target", "nope");
     expect(r.code).toBe(2);
     expect(r.err).toContain('no target named "nope" (known: web, db-claims)');
+  });
+
+  it("once names a missing environment variable as a config error (exit 2)", async () => {
+    const cfg = new URL("../config/example.yaml", import.meta.url).pathname;
+    const r = await cli("once", "--config", cfg);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/needs environment variable SLACK_WEBHOOK_URL, which is not set/);
   });
 });

@@ -83,7 +83,12 @@ export function buildProgram(ctx: MainContext, done: (code: Promise<number>) => 
     )
     .option("--target <name>", "only this target (repeatable)", collect, [])
     .addOption(
-      new Option("--output <format>", "summary format").choices(["table", "json"]).default("table"),
+      new Option(
+        "--output <format>",
+        "summary format: a table, JSON, or JUnit XML for CI test reporters (a testcase per victim)",
+      )
+        .choices(["table", "json", "junit"])
+        .default("table"),
     )
     .option("--force", "run even while paused or inside a blackout window")
     .option(
@@ -94,13 +99,13 @@ export function buildProgram(ctx: MainContext, done: (code: Promise<number>) => 
     )
     .addHelpText(
       "after",
-      "\nIt holds and renews the Lease chaos-monkey in its namespace for as long as it acts, so it never\nacts beside a running Deployment or another once.\n\nExit codes: 0 all recovered or skipped, 3 any victim not recovered in time, 1 error (the Lease\nnot had in time included), 2 bad config.\n\nExample:\n  chaos-monkey once --config config.yaml --namespace chaos-monkey --target web --output json",
+      "\nIt holds and renews the Lease chaos-monkey in its namespace for as long as it acts, so it never\nacts beside a running Deployment or another once.\n\nExit codes: 0 all recovered or skipped, 3 any victim not recovered in time, not steady after the\nkill or over its recovery objective, 1 error (the Lease not had in time included), 2 bad config.\n\nExample:\n  chaos-monkey once --config config.yaml --namespace chaos-monkey --target web --output json",
     )
     .action(
       (
         opts: CommonOptions & {
           target: string[];
-          output: "table" | "json";
+          output: "table" | "json" | "junit";
           force?: boolean;
           leaseWait: number;
         },

@@ -5,6 +5,7 @@
 // only once no write is in flight. Losing it midway is an error (exit 1), never a quiet skip.
 import seedrandom from "seedrandom";
 import { systemClock } from "../clock.js";
+import { preflight } from "../kube/preflight.js";
 import type { Config, Target } from "../config/types.js";
 import { Monkey } from "../engine/monkey.js";
 import type { RoundReport } from "../engine/round.js";
@@ -12,19 +13,22 @@ import { createMetrics } from "../observe/metrics.js";
 import type { RecoveryResult } from "../recover/types.js";
 import {
   connectCluster,
+  declareConfig,
   EXIT,
   loadConfigFile,
   makeLeader,
   makeLogger,
+  makeNotifier,
   UsageError,
 } from "./common.js";
 import type { CommonOptions, Env, Io } from "./common.js";
 import { renderSummary } from "./summary.js";
-import type { RoundSummary } from "./summary.js";
+import { exitCodeFor } from "./verdict.js";
+import type { RoundSummary } from "./verdict.js";
 
 export interface OnceOptions extends CommonOptions {
   readonly target: readonly string[];
-  readonly output: "table" | "json";
+  readonly output: "table" | "json" | "junit";
   readonly force: boolean;
   /** How long to wait for a Lease another process holds (--lease-wait). */
   readonly leaseWaitMs: number;
@@ -43,27 +47,21 @@ export function chooseTargets(config: Config, names: readonly string[]): Target[
   });
 }
 
-export function exitCodeFor(rounds: readonly RoundSummary[]): number {
-  if (rounds.some((r) => r.report.failed || r.report.victims.some((v) => v.result === "failed")))
-    return EXIT.error;
-  // `once` acquired the Lease before its first round: a not_leader skip means it was lost.
-  if (rounds.some((r) => r.report.skipped === "not_leader")) return EXIT.error;
-  if (rounds.some((r) => r.recoveries.some((x) => x.outcome !== "recovered")))
-    return EXIT.notRecovered;
-  // Deleted but held Terminating by its finalizers: the object did not go, nothing recovered.
-  if (rounds.some((r) => r.report.victims.some((v) => v.result === "terminating")))
-    return EXIT.notRecovered;
-  return EXIT.ok;
-}
+/** How long the end of a run waits for notifications still on their way to a sink. */
+const NOTIFY_FLUSH_MS = 10_000;
 
 export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<number> {
-  const config = loadConfigFile(opts.config, opts.dryRun);
+  const config = loadConfigFile(opts.config, opts.dryRun, env);
   const targets = chooseTargets(config, opts.target);
   const log = makeLogger(opts, true);
   const cluster = connectCluster(opts, env, !config.dryRun);
   const clock = systemClock;
+  await preflight(cluster.clients.kc, clock);
   const metrics = createMetrics({ version: "once" });
   const leader = makeLeader({ cluster, dryRun: config.dryRun, clock, log });
+  // A CronJob run announces itself like the Deployment does.
+  const notifier = makeNotifier(config, { clock, log, metrics });
+  declareConfig(metrics, config, clock.now());
   const monkey = new Monkey({
     clients: cluster.clients,
     clock,
@@ -74,6 +72,7 @@ export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<
     // Live: only with the Lease acquired below. Dry-run: no Lease, nothing written.
     isLeader: (c) => c.dryRun || (leader?.isLeader() ?? false),
     beginWrite: () => leader?.beginWrite(),
+    announce: (n) => notifier.notify(n),
     rng: seedrandom(),
   });
   const renewing = new AbortController();
@@ -110,6 +109,8 @@ export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<
     renewing.abort();
     await renewals;
     await leader?.release(5000);
+    await notifier.flush(NOTIFY_FLUSH_MS);
+    notifier.close();
   }
 }
 

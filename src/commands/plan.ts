@@ -2,9 +2,11 @@
 // the objects eligible right now, and with --seed the victims a round would pick.
 import seedrandom from "seedrandom";
 import { systemClock } from "../clock.js";
+import { preflight } from "../kube/preflight.js";
 import type { Config, Target } from "../config/types.js";
 import { decide } from "../engine/round.js";
 import { ClusterView } from "../kube/view.js";
+import { activeWindow, isActive, nextActive } from "../schedule/active.js";
 import { inBlackout } from "../schedule/blackout.js";
 import { nextFires, parseSchedule } from "../schedule/cron.js";
 import { candidateKey } from "../select/candidate.js";
@@ -51,9 +53,10 @@ export function planFires(
 }
 
 export async function planCommand(opts: PlanOptions, env: Env, io: Io): Promise<number> {
-  const config = loadConfigFile(opts.config, opts.dryRun);
+  const config = loadConfigFile(opts.config, opts.dryRun, env);
   const cluster = connectCluster(opts, env);
   const clock = systemClock;
+  await preflight(cluster.clients.kc, clock);
   const view = new ClusterView({ kc: cluster.clients.kc, config, clock, rng: seedrandom() });
   view.start();
   try {
@@ -92,6 +95,8 @@ function planTarget(x: {
   const excluded = [...sel.excluded].map(([r, n]) => `${r} ${n}`).join(", ");
   return [
     `target ${target.name}: ${target.kind}, schedule "${target.schedule}" in ${target.timezone}, mode ${target.mode}${target.mode === "one" || target.mode === "all" ? "" : ` ${target.value}`}`,
+    ...planRecovery(target),
+    `  ${activeLine(x.config, target, x.nowMs)}`,
     `  next ${opts.count} fire times:`,
     ...planFires(x.config, target, { nowMs: x.nowMs, count: opts.count }),
     `  eligible now: ${sel.eligible.length}${excluded ? ` (excluded: ${excluded})` : ""}`,
@@ -103,4 +108,36 @@ function planTarget(x: {
       ? `  victims with seed "${seed}": ${sel.victims.map(candidateKey).join(", ") || "none"}${sel.drops.length ? ` (dropped: ${sel.drops.map((d) => `${candidateKey(d.candidate)} ${d.reason}`).join(", ")})` : ""}`
       : "  victims: pass --seed to see the ones a round would pick",
   ];
+}
+
+/** The recovery settings a round of the target is judged by: timeout, objective, probes. */
+export function planRecovery(target: Target): string[] {
+  const objective =
+    target.recoveryObjectiveMs === undefined
+      ? "no objective"
+      : `objective ${target.recoveryObjectiveMs / 1000}s`;
+  const lines = [`  recovery: timeout ${target.recoveryTimeoutMs / 1000}s, ${objective}`];
+  const steady = target.steadyState;
+  if (!steady) return [...lines, "  steady state: no probes (recovered = the workload whole)"];
+  lines.push(
+    `  steady state: every ${steady.intervalMs / 1000}s, ${steady.successThreshold} pass(es) in a row${steady.before ? ", checked before the kill" : ""}`,
+  );
+  for (const p of steady.probes)
+    lines.push(
+      p.http
+        ? `    probe ${p.name}: ${p.http.method} ${p.http.shownUrl} expects ${p.http.expectStatus.map((r) => (r.min === r.max ? String(r.min) : `${r.min}-${r.max}`)).join(", ")}${p.http.bodyContains ? ` and ${JSON.stringify(p.http.bodyContains)}` : ""}`
+        : `    probe ${p.name}: ${p.prometheus.shownUrl} ${p.prometheus.query} ${p.prometheus.below === undefined ? `> ${p.prometheus.above ?? "?"}` : `< ${p.prometheus.below}`}`,
+    );
+  return lines;
+}
+
+/** Whether a round would run now, and if not, when it next could. */
+export function activeLine(config: Config, target: Target, nowMs: number): string {
+  const window = activeWindow(config, target);
+  if (isActive(window, new Date(nowMs))) return "active now";
+  const next = nextActive(window, new Date(nowMs));
+  if (config.paused) return "not active: paused";
+  return next
+    ? `not active now (blackout); next active ${formatInZone(next.getTime(), target.timezone)}`
+    : "not active within the next 14 days (blackout)";
 }

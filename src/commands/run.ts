@@ -6,6 +6,7 @@
 import seedrandom from "seedrandom";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
+import { preflight } from "../kube/preflight.js";
 import { watchConfigFile } from "../config/reload.js";
 import type { Config } from "../config/types.js";
 import { Monkey } from "../engine/monkey.js";
@@ -17,11 +18,14 @@ import { createMetrics } from "../observe/metrics.js";
 import { VERSION } from "../version.js";
 import {
   connectCluster,
+  declareConfig,
   EXIT,
   loadConfigFile,
   makeLeader,
   makeLogger,
+  makeNotifier,
   readConfigText,
+  refreshActive,
   withDryRun,
 } from "./common.js";
 import type { CommonOptions, Env } from "./common.js";
@@ -32,7 +36,9 @@ import type { CommonOptions, Env } from "./common.js";
  * handing the Lease over (unreleased, it expires in 15 s). Together well inside the 30 s grace
  * period of the shipped Deployment.
  */
-const WAIT_MS = { rounds: 5000, watches: 2000, lease: 2000 } as const;
+const WAIT_MS = { rounds: 5000, watches: 2000, lease: 2000, notify: 3000 } as const;
+/** How often chaos_monkey_active is brought up to date (blackout windows have minute precision). */
+const ACTIVE_REFRESH_MS = 15_000;
 /** Of the Lease's share: how long its release waits for writes still in flight. */
 const RELEASE_WAIT_MS = 1000;
 
@@ -59,11 +65,12 @@ export async function runCommand(
   env: Env,
   stop: AbortSignal,
 ): Promise<number> {
-  const config = loadConfigFile(opts.config, opts.dryRun);
+  const config = loadConfigFile(opts.config, opts.dryRun, env);
   const log = makeLogger(opts);
   // Live unless --dry-run: a reload may turn a dry-run config live.
   const cluster = connectCluster(opts, env, !opts.dryRun);
   const clock = systemClock;
+  await preflight(cluster.clients.kc, clock);
   const metrics = createMetrics({ version: VERSION, collectDefault: true });
   const backoff = seedrandom();
   // Only --dry-run rules out a Lease for the process's life; otherwise the election follows the
@@ -74,6 +81,7 @@ export async function runCommand(
     if (l) void monkey.onLeading();
   });
   const leadership = new Leadership(elector, stop);
+  const notifier = makeNotifier(config, { clock, log, metrics });
   const inFlight = new Set<string>(); // ids of rounds running now
   const monkey = new Monkey({
     ...cluster,
@@ -82,6 +90,7 @@ export async function runCommand(
     metrics,
     isLeader: (c) => leadership.mayAct(c),
     beginWrite: leadership.beginWrite,
+    announce: (n) => notifier.notify(n),
     rng: backoff,
   });
   const scheduler = new Scheduler({
@@ -123,6 +132,7 @@ export async function runCommand(
   );
   const reloader = watchConfigFile(opts.config, readConfigText(opts.config), {
     onConfig: async (next) => applyConfig(opts.dryRun ? withDryRun(next) : next),
+    env,
     onInvalid: (errors) => {
       metrics.configReload("failure");
       log.error({ errors }, "config reload rejected; the last good config stays in force");
@@ -135,12 +145,20 @@ export async function runCommand(
     // Dry-run replicas all act (writing nothing), so each reports itself as leading.
     metrics.setLeader(leadership.mayAct(next));
     await scheduler.setConfig(next);
+    notifier.update(next.notify);
     for (const name of before)
       if (!next.targets.some((t) => t.name === name)) metrics.forgetTarget(name);
-    for (const t of next.targets) metrics.declareTarget(t.name, t.kind);
+    declareConfig(metrics, next, clock.now());
     metrics.configReload("success");
     log.info({ targets: next.targets.map((t) => t.name), dryRun: next.dryRun }, "config loaded");
   };
+  // Blackout windows open and close between ticks: chaos_monkey_active is refreshed on its own.
+  const activeLoop = (async () => {
+    while (!stop.aborted) {
+      if (monkey.config) refreshActive(metrics, monkey.config, clock.now());
+      await clock.sleep(ACTIVE_REFRESH_MS, stop).catch(() => undefined);
+    }
+  })();
   try {
     await applyConfig(config);
     await new Promise<void>((resolve) =>
@@ -163,6 +181,10 @@ export async function runCommand(
       log.warn({ waitedMs: WAIT_MS.watches }, "watches not closed in time");
     if (!(await settlesWithin(clock, leadership.close(RELEASE_WAIT_MS), WAIT_MS.lease)))
       log.warn({ waitedMs: WAIT_MS.lease }, "lease not released in time; it will expire");
+    // What waits for a sink gets a bounded last chance; the rest is counted dropped.
+    await notifier.flush(WAIT_MS.notify);
+    notifier.close();
+    await activeLoop;
     await http.close();
     log.info("stopped");
   }

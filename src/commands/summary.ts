@@ -1,13 +1,18 @@
 // The verdict `once` prints: one line per victim (or per skipped round), as a table or JSON.
-import type { RoundReport } from "../engine/round.js";
 import type { RecoveryResult } from "../recover/types.js";
+import { renderJunit } from "./junit.js";
+import { recoveryOf } from "./verdict.js";
+import type { RoundSummary } from "./verdict.js";
 
-export interface RoundSummary {
-  readonly report: RoundReport;
-  readonly recoveries: readonly RecoveryResult[];
-}
+const objectiveSeconds = (r: RecoveryResult | undefined): number | null => {
+  const ms = r?.victim.target.recoveryObjectiveMs;
+  return ms === undefined ? null : ms / 1000;
+};
 
 const secs = (s: number | undefined) => (s === undefined ? "-" : `${s.toFixed(3)}s`);
+
+const outcomeText = (r: RecoveryResult | undefined): string =>
+  r ? `${r.outcome}${r.objectiveMissed ? " (objective missed)" : ""}` : "-";
 
 function rows(rounds: readonly RoundSummary[]): string[][] {
   const out: string[][] = [];
@@ -23,13 +28,13 @@ function rows(rounds: readonly RoundSummary[]): string[][] {
         "-",
         "-",
         "-",
+        "-",
+        "-",
       ]);
       continue;
     }
     for (const v of report.victims) {
-      const r = recoveries.find(
-        (x) => x.victim.namespace === v.namespace && x.victim.name === v.name,
-      );
+      const r = recoveryOf(recoveries, v);
       const victim = v.namespace ? `${v.namespace}/${v.name}` : v.name;
       out.push([
         report.target,
@@ -40,14 +45,20 @@ function rows(rounds: readonly RoundSummary[]): string[][] {
         secs(r?.phases.replaced),
         secs(r?.phases.ready),
         secs(r?.phases.recovered),
-        r?.outcome ?? "-",
+        secs(r?.phases.steady),
+        secs(r?.disruptionSeconds),
+        outcomeText(r),
       ]);
     }
   }
   return out;
 }
 
-export function renderSummary(rounds: readonly RoundSummary[], format: "table" | "json"): string {
+export function renderSummary(
+  rounds: readonly RoundSummary[],
+  format: "table" | "json" | "junit",
+): string {
+  if (format === "junit") return renderJunit(rounds);
   if (format === "json")
     return JSON.stringify(
       rounds.map(({ report, recoveries }) => ({
@@ -58,10 +69,16 @@ export function renderSummary(rounds: readonly RoundSummary[], format: "table" |
         failed: report.failed,
         eligible: report.eligible,
         victims: report.victims.map((v) => {
-          const r = recoveries.find(
-            (x) => x.victim.namespace === v.namespace && x.victim.name === v.name,
-          );
-          return { ...v, outcome: r?.outcome ?? null, phases: r?.phases ?? {} };
+          const r = recoveryOf(recoveries, v);
+          return {
+            ...v,
+            outcome: r?.outcome ?? null,
+            phases: r?.phases ?? {},
+            disruptionSeconds: r?.disruptionSeconds ?? null,
+            objectiveSeconds: objectiveSeconds(r),
+            objectiveMissed: r?.objectiveMissed ?? false,
+            notSteady: r?.notSteady ?? [],
+          };
         }),
       })),
       null,
@@ -76,6 +93,8 @@ export function renderSummary(rounds: readonly RoundSummary[], format: "table" |
     "REPLACED",
     "READY",
     "RECOVERED",
+    "STEADY",
+    "DISRUPTED",
     "OUTCOME",
   ];
   const table = [header, ...rows(rounds)];

@@ -1,5 +1,5 @@
 // chaos-monkey validate FILE...: check configs without a cluster (exit 0 valid, 2 invalid).
-import { loadConfig } from "../config/load.js";
+import { loadConfig, requiredEnv } from "../config/load.js";
 import { EXIT, readConfigText } from "./common.js";
 import type { Io } from "./common.js";
 
@@ -16,8 +16,9 @@ export function validateCommand(files: readonly string[], io: Io): number {
     }
     const result = loadConfig(text);
     if (result.ok) {
+      const needs = requiredEnv(result.config);
       io.out(
-        `${file}: valid (${result.config.targets.length} target${result.config.targets.length === 1 ? "" : "s"}${result.config.dryRun ? ", dry run" : ""})`,
+        `${file}: valid (${result.config.targets.length} target${result.config.targets.length === 1 ? "" : "s"}${result.config.dryRun ? ", dry run" : ""})${needs.length ? `; a run needs the environment variables ${needs.join(", ")}` : ""}`,
       );
     } else {
       invalid++;

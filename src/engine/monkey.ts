@@ -18,13 +18,16 @@ import { configMapJournalStore, Journal } from "../kube/journal.js";
 import type { Logger } from "../observe/logger.js";
 import type { Metrics } from "../observe/metrics.js";
 import { RecoveryTracker } from "../recover/tracker.js";
-import type { RecoveryResult, Victim } from "../recover/types.js";
+import type { Phase, RecoveryResult, Victim } from "../recover/types.js";
+import { ProbeLoop } from "../probe/loop.js";
 import type { Self } from "../select/candidate.js";
 import type { Target } from "../config/types.js";
 import { candidateKey } from "../select/candidate.js";
 import { runRound } from "./round.js";
 import type { RoundReport, RoundRequest } from "./round.js";
 import type { Killer, RoundJournal } from "./victim.js";
+import { recoveryNotifications, roundNotification } from "./announce.js";
+import type { Announce } from "./announce.js";
 
 export interface MonkeyDeps {
   readonly clients: KubeClients;
@@ -37,6 +40,8 @@ export interface MonkeyDeps {
   readonly isLeader: (config: Config) => boolean;
   /** The Lease's writes gate: a `done` callback while this process leads, else undefined. */
   readonly beginWrite: () => (() => void) | undefined;
+  /** Hands a notification to the sinks (never waits for them). */
+  readonly announce?: Announce;
   /** Backoff jitter of the watch caches (not a round's seeded generator). */
   readonly rng: () => number;
 }
@@ -45,6 +50,8 @@ interface Generation {
   readonly config: Config;
   readonly view: ClusterView;
   readonly tracker: RecoveryTracker;
+  /** One steady-state probe loop per target that has probes, shared by its victims. */
+  readonly probes: ReadonlyMap<string, ProbeLoop>;
 }
 
 export class Monkey {
@@ -218,8 +225,11 @@ export class Monkey {
         this.deps.log.warn({ ...errorFields(err), what }, "watch failed; retrying with backoff");
       },
     });
-    const tracker = new RecoveryTracker(view, this.deps.clock, this.trackerHooks());
-    const gen: Generation = { config, view, tracker };
+    const probes = this.probeLoops(config);
+    const tracker = new RecoveryTracker(view, this.deps.clock, this.trackerHooks(), (t) =>
+      probes.get(t.name),
+    );
+    const gen: Generation = { config, view, tracker, probes };
     this.generations.add(gen);
     // A Terminating volume changing (or appearing after a restart) may be an interrupted strip.
     view.onAnyEvent((e) => {
@@ -244,7 +254,7 @@ export class Monkey {
       victim: candidateKey(v),
     });
     return {
-      onPhase: (v: Victim, phase: "replaced" | "ready" | "recovered", seconds: number) => {
+      onPhase: (v: Victim, phase: Phase, seconds: number) => {
         metrics.recoveryPhase({
           target: v.target.name,
           kind: v.kind,
@@ -257,11 +267,27 @@ export class Monkey {
       onEnd: (r: RecoveryResult) => {
         metrics.recoveryOutcome(r.victim.target.name, r.victim.kind, r.outcome);
         metrics.decInFlight(r.victim.target.name);
+        if (r.disruptionSeconds !== undefined && r.outcome === "recovered")
+          metrics.disruption(r.victim.target.name, r.disruptionSeconds);
+        if (r.objectiveMissed) metrics.objectiveMiss(r.victim.target.name);
+        for (const n of recoveryNotifications(r)) this.deps.announce?.(n);
         // Done: off the journal. Aborted here by a shutdown, it is counted here; only a volume
         // whose strip may be unfinished stays for the next leader to finish (SPEC §7.4).
         const strip = r.victim.kind !== "Pod" && r.victim.target.action.stripFinalizers.length > 0;
         if (r.outcome !== "aborted" || !strip) this.forget([r.victim.uid]);
-        log.info({ ...fields(r.victim), outcome: r.outcome, phases: r.phases }, "recovery ended");
+        log.info(
+          {
+            ...fields(r.victim),
+            outcome: r.outcome,
+            phases: r.phases,
+            ...(r.disruptionSeconds === undefined
+              ? {}
+              : { disruptionSeconds: r.disruptionSeconds }),
+            ...(r.notSteady ? { notSteady: r.notSteady } : {}),
+            objectiveMissed: r.objectiveMissed,
+          },
+          "recovery ended",
+        );
       },
     };
   }
@@ -269,7 +295,37 @@ export class Monkey {
   private async retireWhenIdle(gen: Generation): Promise<void> {
     if (gen.tracker.size > 0) return; // retired by the last recovery's end (see track)
     this.generations.delete(gen);
+    for (const loop of gen.probes.values()) loop.close();
     await gen.view.stop();
+  }
+
+  /** The probe loops of a config's targets; each check is counted and failures are logged. */
+  private probeLoops(config: Config): Map<string, ProbeLoop> {
+    const loops = new Map<string, ProbeLoop>();
+    for (const t of config.targets) {
+      const steady = t.steadyState;
+      if (!steady || steady.probes.length === 0) continue;
+      loops.set(
+        t.name,
+        new ProbeLoop(steady, {
+          clock: this.deps.clock,
+          onCheck: (probe, outcome) => {
+            this.deps.metrics.probeCheck(t.name, probe.name, outcome.result);
+            if (outcome.result !== "pass")
+              this.deps.log.info(
+                {
+                  target: t.name,
+                  probe: probe.name,
+                  result: outcome.result,
+                  reason: outcome.reason,
+                },
+                "probe check failed",
+              );
+          },
+        }),
+      );
+    }
+    return loops;
   }
 
   private readonly recoveries = {
@@ -288,6 +344,13 @@ export class Monkey {
   async round(req: Omit<RoundRequest, "config">): Promise<RoundReport> {
     const gen = this.current;
     if (!gen) throw new Error("no config loaded");
+    const report = await this.runRound(gen, req);
+    const n = roundNotification(report, { dryRun: gen.config.dryRun, atMs: this.deps.clock.now() });
+    if (n) this.deps.announce?.(n);
+    return report;
+  }
+
+  private runRound(gen: Generation, req: Omit<RoundRequest, "config">): Promise<RoundReport> {
     return runRound(
       { ...req, config: gen.config },
       {
@@ -296,6 +359,7 @@ export class Monkey {
         kill: this.killerFor(gen),
         gate: this.gate,
         journal: this.roundJournal,
+        steadyBefore: (target) => gen.probes.get(target.name)?.checkOnce(),
         recheck: (victim, target) =>
           recheckVictim(this.recheckDeps(gen.config, gen.view), victim, target),
         emit: eventSink(this.deps.clients.events, this.deps.identity, () => this.deps.clock.now()),
@@ -311,6 +375,7 @@ export class Monkey {
   /** Ends every open recovery as aborted, writes that down, and stops all watches. */
   async stop(): Promise<void> {
     for (const g of this.generations) g.tracker.abortAll();
+    for (const g of this.generations) for (const loop of g.probes.values()) loop.close();
     await this.journal.idle();
     await Promise.all([...this.generations].map((g) => g.view.stop()));
     this.generations.clear();

@@ -20,6 +20,7 @@ import { NotAllowed } from "../kube/journal.js";
 import { entryOf, killOne, recheckReport } from "./victim.js";
 import type { Killer, Recheck, RoundCtx, RoundJournal } from "./victim.js";
 import type { ConsumerKill } from "../kill/pod.js";
+import type { CheckRound } from "../probe/loop.js";
 
 /** Where victims go after the kill: the recovery tracker(s) of the running config generations. */
 export interface Recoveries {
@@ -41,6 +42,8 @@ export interface RoundDeps {
   /** Asked before every write (journal, kill, strip, Event): leading, and the config in force live. */
   readonly gate: WriteGate;
   readonly journal: RoundJournal;
+  /** The target's steady-state probes, each run once now (undefined: it has none). */
+  readonly steadyBefore: (target: Target) => Promise<CheckRound> | undefined;
   /** A fresh read of what a victim's eligibility rests on, right before its kill. */
   readonly recheck: (victim: Candidate, target: Target) => Promise<Recheck>;
 }
@@ -214,6 +217,13 @@ async function selectAndKill(
     selection.drops.map((d) => d.reason),
     false,
   );
+  // The hypothesis (SPEC §2 steadyState.before): no kill of a service that is not steady now.
+  const unsteady = await failingProbes(target, deps);
+  if (unsteady) {
+    deps.metrics.roundSkipped(target.name, "not_steady");
+    log.info({ reason: "not_steady", probes: unsteady }, "round skipped");
+    return { ...base, skipped: "not_steady", victims: [], recoveries: Promise.resolve([]) };
+  }
   const killed = await killVictims(selection.victims, req, deps, ctx);
   if (killed.skipped) {
     deps.metrics.roundSkipped(target.name, "not_leader");
@@ -302,4 +312,19 @@ async function killVictims(
     if (r.recovery) recoveries.push(r.recovery);
   }
   return { reports, recoveries };
+}
+
+/** The probes failing before the kill, with their reasons; undefined when it may go ahead. */
+async function failingProbes(
+  target: Target,
+  deps: RoundDeps,
+): Promise<Record<string, string> | undefined> {
+  if (!target.steadyState?.before) return undefined;
+  const round = await deps.steadyBefore(target);
+  if (!round) return undefined;
+  const failing = round.checks.filter((c) => c.outcome.result !== "pass");
+  if (failing.length === 0) return undefined;
+  return Object.fromEntries(
+    failing.map((c) => [c.probe, "reason" in c.outcome ? c.outcome.reason : c.outcome.result]),
+  );
 }

@@ -18,6 +18,7 @@ import type { KillOutcome, PodRef } from "../kill/pod.js";
 import type { ObjectRef } from "../kill/volume.js";
 import type { Logger } from "../observe/logger.js";
 import type { RecoveryResult, Victim } from "../recover/types.js";
+import { lastPhaseSeconds } from "../recover/types.js";
 import type { Candidate, WorkloadRef } from "../select/candidate.js";
 import { candidateKey } from "../select/candidate.js";
 import type { RoundDeps, RoundRequest, VictimReport } from "./round.js";
@@ -300,20 +301,30 @@ async function emitRecoveryEvent(
   x: { r: RecoveryResult; regarding: Regarding; key: string },
 ): Promise<void> {
   const { r } = x;
+  const head = `target=${r.victim.target.name} round=${ctx.round} seed=${ctx.seed}`;
+  const disrupted =
+    r.disruptionSeconds === undefined ? "" : `, disrupted ${r.disruptionSeconds.toFixed(1)}s`;
+  const objective = r.victim.target.recoveryObjectiveMs;
+  const missed =
+    r.objectiveMissed && objective !== undefined
+      ? `; objective missed (objective ${objective / 1000}s)`
+      : "";
   if (r.outcome === "recovered")
     await emitSafely(deps, ctx.log, {
       reason: "ChaosRecovered",
-      type: "Normal",
+      type: r.objectiveMissed ? "Warning" : "Normal",
       regarding: x.regarding,
-      note: `target=${r.victim.target.name} round=${ctx.round} seed=${ctx.seed}: recovered ${x.key} in ${r.phases.recovered?.toFixed(3) ?? "?"}s`,
+      note: `${head}: recovered ${x.key} in ${lastPhaseSeconds(r.phases).toFixed(3)}s${disrupted}${missed}`,
     });
-  else if (r.outcome === "timeout")
+  else if (r.outcome === "timeout") {
+    const probes = r.notSteady?.length ? `; probes not steady: ${r.notSteady.join(", ")}` : "";
     await emitSafely(deps, ctx.log, {
       reason: "ChaosNotRecovered",
       type: "Warning",
       regarding: x.regarding,
-      note: `target=${r.victim.target.name} round=${ctx.round} seed=${ctx.seed}: ${x.key} not recovered within ${r.victim.target.recoveryTimeoutMs / 1000}s`,
+      note: `${head}: ${x.key} not recovered within ${r.victim.target.recoveryTimeoutMs / 1000}s${probes}${disrupted}${missed}`,
     });
+  }
 }
 
 /** Events are writes too: sent only under the gate (leading, and the config in force is live). */

@@ -1,14 +1,20 @@
 // Open recoveries, advanced by watch events (never by polling): each event re-evaluates the
 // victims it may concern and stamps a phase with the event's arrival time the first time the
-// phase holds. A timer per victim ends it as a timeout; shutdown ends the rest as aborted.
+// phase holds. With steady-state probes, a whole workload is not the end: the victim follows its
+// target's probe loop until every probe has passed its streak (phase `steady`), and its
+// disruption is the time the probes spent failing. A timer per victim ends it as a timeout;
+// shutdown ends the rest as aborted.
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Clock } from "../clock.js";
 import type { InformerEvent } from "../kube/informer.js";
 import type { ClusterView } from "../kube/view.js";
+import type { Target } from "../config/types.js";
+import type { CheckRound, ProbeLoop } from "../probe/loop.js";
 import { podProgress } from "./pod.js";
+import { SteadyWatch } from "./steady.js";
 import { claimProgress, volumeProgress } from "./volume.js";
 import type { Outcome, Phase, Progress, RecoveryResult, Victim } from "./types.js";
-import { PHASES } from "./types.js";
+import { lastPhaseSeconds, PHASES } from "./types.js";
 
 export interface TrackerHooks {
   onPhase?(victim: Victim, phase: Phase, seconds: number): void;
@@ -20,6 +26,11 @@ interface Open {
   readonly phases: Partial<Record<Phase, number>>;
   readonly timer: AbortController;
   readonly resolve: (r: RecoveryResult) => void;
+  /** With probes: the victim's view of its target's checks since the kill. */
+  readonly steady?: SteadyWatch;
+  unfollow?: () => void;
+  /** The workload is whole right now (it may degrade again before steady). */
+  whole: boolean;
 }
 
 export class RecoveryTracker {
@@ -30,6 +41,8 @@ export class RecoveryTracker {
     private readonly view: ClusterView,
     private readonly clock: Clock,
     private readonly hooks: TrackerHooks = {},
+    /** The target's shared probe loop, when it has steady-state probes. */
+    private readonly probes: (target: Target) => ProbeLoop | undefined = () => undefined,
   ) {
     // Each event re-evaluates only the victims it can concern: a pod victim's workload events,
     // and every event for volume victims (claims, volumes, consumers and workloads alike; the
@@ -62,8 +75,20 @@ export class RecoveryTracker {
   track(victim: Victim): Promise<RecoveryResult> {
     this.subscribe(victim.target.name);
     return new Promise((resolve) => {
-      const o: Open = { victim, phases: {}, timer: new AbortController(), resolve };
+      const loop = this.probes(victim.target);
+      const probes = victim.target.steadyState?.probes.map((p) => p.name) ?? [];
+      const o: Open = {
+        victim,
+        phases: {},
+        timer: new AbortController(),
+        resolve,
+        whole: false,
+        ...(loop && probes.length > 0
+          ? { steady: new SteadyWatch(probes, victim.target.steadyState?.successThreshold ?? 1) }
+          : {}),
+      };
       this.open.add(o);
+      if (loop && o.steady) o.unfollow = loop.follow((round) => this.onChecks(o, round));
       this.clock
         .sleep(
           Math.max(0, victim.killedAtMs + victim.target.recoveryTimeoutMs - this.clock.now()),
@@ -106,22 +131,49 @@ export class RecoveryTracker {
     return podProgress(v, pods, this.view.workload);
   }
 
+  private stamp(o: Open, phase: Phase, atMs: number): void {
+    if (o.phases[phase] !== undefined) return;
+    const seconds = Math.max(0, atMs - o.victim.killedAtMs) / 1000;
+    o.phases[phase] = seconds;
+    this.hooks.onPhase?.(o.victim, phase, seconds);
+  }
+
   private evaluate(o: Open, atMs: number): void {
     const p = this.progress(o.victim);
     if (p.gone) return this.finish(o, "gone", atMs);
-    const seconds = Math.max(0, atMs - o.victim.killedAtMs) / 1000;
-    for (const phase of PHASES) {
-      if (!p[phase] || o.phases[phase] !== undefined) continue;
-      o.phases[phase] = seconds;
-      this.hooks.onPhase?.(o.victim, phase, seconds);
-    }
-    if (p.recovered) this.finish(o, "recovered", atMs);
+    for (const phase of PHASES) if (p[phase]) this.stamp(o, phase, atMs);
+    o.whole = p.recovered;
+    // With probes the workload being whole is not the end: steady is (onChecks).
+    if (p.recovered && !o.steady) this.finish(o, "recovered", atMs);
+  }
+
+  /** A round of the target's probe checks: is this victim steady now? */
+  private onChecks(o: Open, round: CheckRound): void {
+    if (!this.open.has(o) || !o.steady || round.atMs < o.victim.killedAtMs) return;
+    const steadyAt = o.steady.observe(round, o.whole);
+    if (steadyAt === undefined) return;
+    this.stamp(o, "steady", steadyAt);
+    this.finish(o, "recovered", steadyAt);
   }
 
   private finish(o: Open, outcome: Outcome, atMs: number): void {
     if (!this.open.delete(o)) return;
     o.timer.abort();
-    const result = { victim: o.victim, outcome, phases: { ...o.phases }, endedAtMs: atMs };
+    o.unfollow?.();
+    const phases = { ...o.phases };
+    const objectiveMs = o.victim.target.recoveryObjectiveMs;
+    const result: RecoveryResult = {
+      victim: o.victim,
+      outcome,
+      phases,
+      endedAtMs: atMs,
+      ...(o.steady ? { disruptionSeconds: o.steady.disruptionMs(atMs) / 1000 } : {}),
+      ...(o.steady && outcome !== "recovered" ? { notSteady: o.steady.notSteady() } : {}),
+      objectiveMissed:
+        objectiveMs !== undefined &&
+        (outcome === "timeout" ||
+          (outcome === "recovered" && lastPhaseSeconds(phases) * 1000 > objectiveMs)),
+    };
     this.hooks.onEnd?.(result);
     o.resolve(result);
   }

@@ -1,9 +1,11 @@
 import type { Target } from "../config/types.js";
 import type { WorkloadRef } from "../select/candidate.js";
 
-export type Phase = "replaced" | "ready" | "recovered";
+/** `steady` only for targets with steady-state probes: whole, and every probe passing. */
+export type Phase = "replaced" | "ready" | "recovered" | "steady";
 export type Outcome = "recovered" | "timeout" | "gone" | "aborted";
-export const PHASES: readonly Phase[] = ["replaced", "ready", "recovered"];
+/** The phases the cluster's objects show (steady comes from the probes). */
+export const PHASES = ["replaced", "ready", "recovered"] as const;
 
 export interface Victim {
   readonly target: Target;
@@ -41,4 +43,14 @@ export interface RecoveryResult {
   /** Seconds from the kill to each phase reached. */
   readonly phases: Partial<Record<Phase, number>>;
   readonly endedAtMs: number;
+  /** With probes: seconds they spent failing between the kill and steady (or the end). */
+  readonly disruptionSeconds?: number;
+  /** With probes, when not steady: the probes short of their streak at the end. */
+  readonly notSteady?: readonly string[];
+  /** The target's objective was set and this recovery took longer (or timed out). */
+  readonly objectiveMissed: boolean;
 }
+
+/** Seconds from the kill to the last phase reached (0 when none was). */
+export const lastPhaseSeconds = (phases: Partial<Record<Phase, number>>): number =>
+  Math.max(0, ...Object.values(phases));
