@@ -4,6 +4,10 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
+import seedrandom from "seedrandom";
+import { Notifier } from "../notify/index.js";
+import type { Metrics } from "../observe/metrics.js";
+import { activeWindow, isActive } from "../schedule/active.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/types.js";
 import type { Clock } from "../clock.js";
@@ -29,8 +33,12 @@ export interface CommonOptions {
   readonly namespace?: string;
 }
 
-/** The process environment, passed in so commands never read process.env themselves. */
+/**
+ * The process environment, passed in so commands never read process.env themselves. Besides
+ * the variables named here, `${NAME}` in probes and sinks reads any other.
+ */
 export interface Env {
+  readonly [name: string]: string | undefined;
   readonly CHAOS_MONKEY_CONFIG?: string | undefined;
   readonly KUBERNETES_SERVICE_HOST?: string | undefined;
   readonly POD_NAME?: string | undefined;
@@ -56,9 +64,12 @@ export function readConfigText(path: string): string {
   }
 }
 
-/** Loads and validates the config file, applying --dry-run; a bad file is a usage error (exit 2). */
-export function loadConfigFile(path: string, dryRunFlag: boolean | undefined): Config {
-  const result = loadConfig(readConfigText(path));
+/**
+ * Loads and validates the config file, applying --dry-run, with `${NAME}` taken from `env`; a
+ * bad file (a missing variable included) is a usage error (exit 2).
+ */
+export function loadConfigFile(path: string, dryRunFlag: boolean | undefined, env?: Env): Config {
+  const result = loadConfig(readConfigText(path), env);
   if (!result.ok)
     throw new UsageError(`${path} is not a valid config:\n  ${result.errors.join("\n  ")}`);
   return dryRunFlag ? withDryRun(result.config) : result.config;
@@ -116,4 +127,40 @@ export function makeLeader(
     log: x.log,
     ...(onChange ? { onChange } : {}),
   });
+}
+
+/** The sinks' Notifier (SPEC §6b): its jitter from an unseeded generator, every outcome counted. */
+export function makeNotifier(
+  config: Config,
+  x: { clock: Clock; log: Logger; metrics: Metrics },
+): Notifier {
+  return new Notifier({
+    sinks: config.notify,
+    clock: x.clock,
+    rng: seedrandom(),
+    log: x.log,
+    count: (sink, result) => x.metrics.notification(sink, result),
+  });
+}
+
+/**
+ * Puts a loaded config's series in place: every target's and sink's counters at 0, each
+ * target's objective where it has one, and whether each target is active now.
+ */
+export function declareConfig(metrics: Metrics, config: Config, nowMs: number): void {
+  for (const t of config.targets) {
+    metrics.declareTarget(t.name, t.kind);
+    metrics.setObjective(
+      t.name,
+      t.recoveryObjectiveMs === undefined ? undefined : t.recoveryObjectiveMs / 1000,
+    );
+  }
+  for (const sink of config.notify) metrics.declareSink(sink.name);
+  refreshActive(metrics, config, nowMs);
+}
+
+/** chaos_monkey_active per target: would a round run now (not paused, not in a blackout)? */
+export function refreshActive(metrics: Metrics, config: Config, nowMs: number): void {
+  for (const t of config.targets)
+    metrics.setActive(t.name, isActive(activeWindow(config, t), new Date(nowMs)));
 }

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import type https from "node:https";
 import * as k8s from "@kubernetes/client-node";
 import { Agent } from "undici";
+import { ClusterError } from "./preflight.js";
 
 export interface KubeClients {
   readonly kc: k8s.KubeConfig;
@@ -73,14 +74,44 @@ class PooledKubeConfig extends k8s.KubeConfig {
   }
 }
 
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "it is a directory",
+};
+
+function loadFile(kc: k8s.KubeConfig, path: string): void {
+  try {
+    kc.loadFromFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    const why = READ_ERRORS[code] ?? (err instanceof Error ? err.message : String(err));
+    throw new ClusterError(
+      `cannot read kubeconfig ${path}: ${why}${code ? ` (${code})` : ""}; pass --kubeconfig with a readable kubeconfig file`,
+    );
+  }
+}
+
 export function loadKubeConfig(opts: ConnectOptions): k8s.KubeConfig {
   const kc = new PooledKubeConfig();
-  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  if (opts.kubeconfig) loadFile(kc, opts.kubeconfig);
   else if (opts.inCluster) kc.loadFromCluster();
   else kc.loadFromDefault();
-  if (opts.context) kc.setCurrentContext(opts.context);
+  const source =
+    opts.kubeconfig ??
+    (opts.inCluster
+      ? "the in-cluster service account"
+      : "the default kubeconfig (KUBECONFIG or ~/.kube/config)");
+  if (opts.context) {
+    const known = kc.getContexts().map((c) => c.name);
+    if (!known.includes(opts.context))
+      throw new ClusterError(
+        `context ${opts.context} is not in ${source} (contexts: ${known.join(", ") || "none"})`,
+      );
+    kc.setCurrentContext(opts.context);
+  }
   if (!kc.getCurrentCluster())
-    throw new Error("no cluster in the kubeconfig (use --kubeconfig or --context)");
+    throw new ClusterError(`no cluster in ${source}: pass --kubeconfig, or --context to pick one`);
   return kc;
 }
 
