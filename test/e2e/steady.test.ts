@@ -124,6 +124,7 @@ function junitCounts(xml: string) {
 }
 
 describe("steady-state probes", () => {
+  // eslint-disable-next-line complexity -- optional chains and defaults on parsed JSON
   it("pods back but the service not: steady comes after recovered by the app's own delay, and the disruption matches the service's record", async () => {
     await workload("shop");
     const brokenMs = 6000;
