@@ -7,6 +7,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     kubeconfig: string;
     bindir: string;
+    /** Prometheus 3's prometheus and promtool, built from Go modules (build-prometheus.sh). */
+    prometheusBindir: string;
     auditLog: string;
   }
 }
@@ -22,15 +24,21 @@ function clusterRunning(): boolean {
   }
 }
 
+/** The last line a build script prints: its bin directory. */
+const built = (name: string) =>
+  execFileSync("bash", [script(name)], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .pop() ?? "";
+
 export default function setup(project: TestProject): () => void {
-  const bindir =
-    execFileSync("bash", [script("build-binaries.sh")], { encoding: "utf8" })
-      .trim()
-      .split("\n")
-      .pop() ?? "";
-  // The kubectl built with the cluster comes first, for the tests and for anything they spawn.
-  process.env.PATH = `${bindir}:${process.env.PATH ?? ""}`;
+  const bindir = built("build-binaries.sh");
+  const prometheusBindir = built("build-prometheus.sh");
+  // The kubectl built with the cluster and the Prometheus 3 built for the monitoring tests come
+  // first, for the tests and for anything they spawn.
+  process.env.PATH = `${bindir}:${prometheusBindir}:${process.env.PATH ?? ""}`;
   project.provide("bindir", bindir);
+  project.provide("prometheusBindir", prometheusBindir);
   const wasRunning = clusterRunning();
   const out = execFileSync("bash", [script("up.sh")], {
     encoding: "utf8",
