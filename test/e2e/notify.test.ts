@@ -3,21 +3,11 @@
 // that hangs or floods, Retry-After, and dry-run announced as such with nothing written.
 import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { e2eSuite } from "../support/suite.js";
 import { writesBy } from "../support/audit.js";
-import type { Kube } from "../support/kube.js";
-import { connect, createNamespace, deleteNamespace, deploymentReady } from "../support/kube.js";
-import type { Identity, Running } from "../support/monkey.js";
-import {
-  asIdentity,
-  chaosConfig,
-  deleteIdentityBindings,
-  metricSum,
-  monkeyIdentity,
-  runMonkey,
-  scrape,
-  startRun,
-} from "../support/monkey.js";
+import { deploymentReady } from "../support/kube.js";
+import { asIdentity, chaosConfig, metricSum, runMonkey, scrape } from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
 import { Receiver } from "../support/receiver.js";
 import type { Answer } from "../support/receiver.js";
@@ -26,59 +16,28 @@ const SCHEMA = JSON.parse(
   readFileSync(new URL("../../config/notify/chaos-event.schema.json", import.meta.url), "utf8"),
 ) as object;
 
-let kube: Kube;
-let auditLog: string;
-let ns: string;
-let selfNs: string;
-let id: Identity;
-const cleanup: (() => Promise<void> | void)[] = [];
+const t = e2eSuite("e2e-notify");
 
 beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  auditLog = inject("auditLog");
-  ns = await createNamespace(kube, "e2e-notify");
-  selfNs = await createNamespace(kube, "e2e-notify-self");
-  id = await monkeyIdentity(kube, selfNs);
-  await kube.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: deployment(ns, "web", { replicas: 3 }),
+  await t.kube.apps.createNamespacedDeployment({
+    namespace: t.ns,
+    body: deployment(t.ns, "web", { replicas: 3 }),
   });
-  await deploymentReady(kube, ns, "web", 3);
-});
-
-afterAll(async () => {
-  await deleteNamespace(kube, ns);
-  await deleteNamespace(kube, selfNs);
-  await deleteIdentityBindings(kube, selfNs);
-});
-
-afterEach(async () => {
-  for (const c of cleanup.splice(0)) await c();
+  await deploymentReady(t.kube, t.ns, "web", 3);
 });
 
 async function receiver(answer?: (n: number, path: string) => Answer): Promise<Receiver> {
   const r = new Receiver(answer);
   await r.start();
-  cleanup.push(() => r.stop());
+  t.onCleanup(() => r.stop());
   return r;
-}
-
-async function run(cfg: string): Promise<Running & { port: number }> {
-  const m = await startRun(cfg, id, selfNs);
-  cleanup.unshift(async () => {
-    if (m.proc.exitCode === null) {
-      m.proc.kill("SIGTERM");
-      await m.exited;
-    }
-  });
-  return m;
 }
 
 const web = (extra: Record<string, unknown> = {}) => ({
   name: "web",
   kind: "Pod",
   schedule: "@hourly",
-  selector: { namespaces: [ns], labelSelector: "app=web" },
+  selector: { namespaces: [t.ns], labelSelector: "app=web" },
   recovery: { timeout: "60s" },
   ...extra,
 });
@@ -107,7 +66,7 @@ describe("notifications", () => {
       ],
     });
     const r = await runMonkey(
-      ["once", "--config", cfg, ...asIdentity(id, selfNs), "--output", "json"],
+      ["once", "--config", cfg, ...asIdentity(t.id, t.selfNs), "--output", "json"],
       { E2E_TOKEN: "t0ken" },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -148,7 +107,7 @@ describe("notifications", () => {
 
   it("500, 500, then 200: three tries, one delivery, counted sent", async () => {
     const rx = await receiver((n) => (n < 2 ? { status: 500 } : { status: 200, body: "ok" }));
-    const m = await run(
+    const m = await t.run(
       chaosConfig([web({ schedule: "@every 2s" })], {
         notify: [{ name: "flaky", webhook: { url: `${rx.url}/hook` }, events: ["kill"] }],
       }),
@@ -182,7 +141,7 @@ describe("notifications", () => {
         ? { status: 429, headers: { "retry-after": "2" }, body: "rate_limited" }
         : { status: 200, body: "ok" },
     );
-    const m = await run(
+    const m = await t.run(
       chaosConfig([web({ schedule: "@every 3s" })], {
         notify: [{ name: "team", slack: { webhookUrl: `${rx.url}/slack` }, events: ["kill"] }],
       }),
@@ -195,7 +154,7 @@ describe("notifications", () => {
 
   it("a receiver that never answers costs the round nothing and is counted failed", async () => {
     const rx = await receiver(() => "hang");
-    const m = await run(
+    const m = await t.run(
       chaosConfig([web({ schedule: "@every 2s", concurrency: "Allow" })], {
         safety: { requireHealthy: false },
         notify: [{ name: "stuck", webhook: { url: `${rx.url}/hook` }, events: ["kill"] }],
@@ -232,7 +191,7 @@ describe("notifications", () => {
     const targets = Array.from({ length: 20 }, (_, i) =>
       web({ name: `t${i}`, schedule: "@every 1s" }),
     );
-    const m = await run(
+    const m = await t.run(
       chaosConfig(targets, {
         paused: true,
         notify: [{ name: "flood", webhook: { url: `${rx.url}/hook` }, events: ["skipped"] }],
@@ -262,7 +221,7 @@ describe("notifications", () => {
 
   it("dry-run: messages say so, and nothing is written to the API", async () => {
     const rx = await receiver();
-    const before = writesBy(auditLog, id.username).length;
+    const before = writesBy(t.auditLog, t.id.username).length;
     const r = await runMonkey([
       "once",
       "--config",
@@ -273,11 +232,11 @@ describe("notifications", () => {
           { name: "team", slack: { webhookUrl: `${rx.url}/slack` }, events: ["kill"] },
         ],
       }),
-      ...asIdentity(id, selfNs),
+      ...asIdentity(t.id, t.selfNs),
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(rx.on("/hook").map((x) => (x.body as Body).dryRun)).toEqual([true]);
     expect((rx.on("/slack")[0]?.body as { text: string }).text).toMatch(/DRY RUN/);
-    expect(writesBy(auditLog, id.username).length).toBe(before);
+    expect(writesBy(t.auditLog, t.id.username).length).toBe(before);
   }, 60_000);
 });

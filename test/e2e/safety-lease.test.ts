@@ -4,113 +4,74 @@
 // with a recovery open. Judged from the API server's audit log and the objects, not the monkey's
 // own account.
 import { readFileSync, writeFileSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { e2eSuite } from "../support/suite.js";
 import { evictionsBy, receivedMs, requestsBy, writesBy } from "../support/audit.js";
 import type { AuditEvent } from "../support/audit.js";
-import type { Kube } from "../support/kube.js";
-import {
-  connect,
-  createNamespace,
-  deleteNamespace,
-  deploymentReady,
-  statusOf,
-} from "../support/kube.js";
-import type { Identity, Running } from "../support/monkey.js";
+import { connect, deploymentReady, statusOf } from "../support/kube.js";
+import type { Identity } from "../support/monkey.js";
 import {
   asIdentity,
   chaosConfig,
-  deleteIdentityBindings,
   metricSum,
   monkeyIdentity,
   runMonkey,
   scrape,
-  startRun,
   tokenIdentity,
 } from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
 import { HttpProxy, isLeaseRequest, upstreamOf } from "../support/http-proxy.js";
 import { viaHttpProxy } from "../support/monkey.js";
 
-let kube: Kube;
-let auditLog: string;
-let ns: string;
-let selfNs: string;
-let id: Identity;
+const t = e2eSuite("e2e-lease");
 let other: Identity;
-const cleanup: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  auditLog = inject("auditLog");
-  ns = await createNamespace(kube, "e2e-lease");
-  selfNs = await createNamespace(kube, "e2e-lease-self");
-  id = await monkeyIdentity(kube, selfNs);
   // A second process of the monkey: another replica, or a CronJob's `once`.
-  other = await monkeyIdentity(kube, selfNs, "chaos-monkey-other");
-});
-
-afterAll(async () => {
-  await deleteNamespace(kube, ns);
-  await deleteNamespace(kube, selfNs);
-  await deleteIdentityBindings(kube, selfNs);
-});
-
-afterEach(async () => {
-  for (const c of cleanup.splice(0)) await c();
+  other = await monkeyIdentity(t.kube, t.selfNs, "chaos-monkey-other");
 });
 
 async function workload(name: string, replicas: number, readyDelay?: string): Promise<void> {
-  await kube.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: deployment(ns, name, {
+  await t.kube.apps.createNamespacedDeployment({
+    namespace: t.ns,
+    body: deployment(t.ns, name, {
       replicas,
       ...(readyDelay ? { annotations: { "kwok.chaos-monkey.io/ready-delay": readyDelay } } : {}),
     }),
   });
-  cleanup.push(() =>
-    kube.apps.deleteNamespacedDeployment({ name, namespace: ns }).then(
+  t.onCleanup(() =>
+    t.kube.apps.deleteNamespacedDeployment({ name, namespace: t.ns }).then(
       () => undefined,
       () => undefined,
     ),
   );
-  await deploymentReady(kube, ns, name, replicas);
+  await deploymentReady(t.kube, t.ns, name, replicas);
 }
 
 const podTarget = (app: string, extra: Record<string, unknown> = {}) => ({
   name: app,
   kind: "Pod",
   schedule: "@hourly",
-  selector: { namespaces: [ns], labelSelector: `app=${app}` },
+  selector: { namespaces: [t.ns], labelSelector: `app=${app}` },
   recovery: { timeout: "90s" },
   ...extra,
 });
 
-async function run(cfg: string, as = id): Promise<Running & { port: number }> {
-  const m = await startRun(cfg, as, selfNs);
-  cleanup.unshift(async () => {
-    if (m.proc.exitCode === null && m.proc.signalCode === null) {
-      m.proc.kill("SIGTERM");
-      await m.exited;
-    }
-  });
-  return m;
-}
-
 const leaseWrites = (as: Identity): AuditEvent[] =>
-  writesBy(auditLog, as.username).filter((e) => e.objectRef?.resource === "leases");
+  writesBy(t.auditLog, as.username).filter((e) => e.objectRef?.resource === "leases");
 
 /** A write by a third identity, to know the audit log holds everything that came before it. */
 async function auditSentinel(): Promise<void> {
-  const sentinel = await tokenIdentity(kube, selfNs, "chaos-monkey-other");
+  const sentinel = await tokenIdentity(t.kube, t.selfNs, "chaos-monkey-other");
   const c = connect(sentinel.kubeconfig);
   const name = `sentinel-${Date.now()}`;
   await c.core
-    .createNamespacedConfigMap({ namespace: selfNs, body: { metadata: { name } } })
+    .createNamespacedConfigMap({ namespace: t.selfNs, body: { metadata: { name } } })
     .catch((err: unknown) => {
       if (statusOf(err) !== 403) throw err; // refused is fine: it is logged all the same
     });
   await expect
-    .poll(() => requestsBy(auditLog, sentinel.username).some((e) => e.objectRef?.name === name), {
+    .poll(() => requestsBy(t.auditLog, sentinel.username).some((e) => e.objectRef?.name === name), {
       timeout: 10_000,
     })
     .toBe(true);
@@ -125,7 +86,7 @@ describe("the Lease held for as long as a process acts", () => {
       "once",
       "--config",
       chaosConfig([podTarget("slow"), podTarget("fast")], { safety: { requireHealthy: true } }),
-      ...asIdentity(id, selfNs),
+      ...asIdentity(t.id, t.selfNs),
       "--output",
       "json",
     ]);
@@ -140,10 +101,12 @@ describe("the Lease held for as long as a process acts", () => {
       ["fast", null, ["recovered"]],
     ]);
     // From the audit log: one eviction per target, and Lease renewals all through the 25 s.
-    const evictions = evictionsBy(auditLog, id.username).filter((e) => e.startsWith(`${ns}/`));
+    const evictions = evictionsBy(t.auditLog, t.id.username).filter((e) =>
+      e.startsWith(`${t.ns}/`),
+    );
     expect(evictions.filter((e) => e.includes("/slow-"))).toHaveLength(1);
     expect(evictions.filter((e) => e.includes("/fast-"))).toHaveLength(1);
-    const renewals = leaseWrites(id).filter(
+    const renewals = leaseWrites(t.id).filter(
       (e) => receivedMs(e) >= startedAt && e.verb === "update",
     );
     expect(renewals.length).toBeGreaterThanOrEqual(8); // every 2 s over ≥ 25 s, with margin
@@ -151,20 +114,20 @@ describe("the Lease held for as long as a process acts", () => {
 
   it("once next to a running leader waits --lease-wait, then exits 1 without a kill; once the leader is gone it acts", async () => {
     await workload("held", 2);
-    const leader = await run(chaosConfig([podTarget("held")]));
+    const leader = await t.run(chaosConfig([podTarget("held")]));
     await leader.waitForLog((l) => l.msg === "became leader", 30_000);
     const cfg = chaosConfig([podTarget("held")]);
     const blocked = await runMonkey([
       "once",
       "--config",
       cfg,
-      ...asIdentity(other, selfNs),
+      ...asIdentity(other, t.selfNs),
       "--lease-wait",
       "4",
     ]);
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toMatch(/holds the Lease chaos-monkey/);
-    expect(evictionsBy(auditLog, other.username)).toEqual([]);
+    expect(evictionsBy(t.auditLog, other.username)).toEqual([]);
     // The leader hands the Lease over on SIGTERM; a waiting once then takes it and acts.
     leader.proc.kill("SIGTERM");
     expect(await leader.exited).toBe(0);
@@ -172,14 +135,14 @@ describe("the Lease held for as long as a process acts", () => {
       "once",
       "--config",
       cfg,
-      ...asIdentity(other, selfNs),
+      ...asIdentity(other, t.selfNs),
       "--lease-wait",
       "30",
       "--output",
       "json",
     ]);
     expect(after.code, after.stderr).toBe(0);
-    expect(evictionsBy(auditLog, other.username)).toHaveLength(1);
+    expect(evictionsBy(t.auditLog, other.username)).toHaveLength(1);
   }, 150_000);
 
   it("a failover inside a jitter window does not run the tick again", async () => {
@@ -187,9 +150,9 @@ describe("the Lease held for as long as a process acts", () => {
     const cfg = chaosConfig([
       podTarget("jittery", { schedule: "*/20 * * * * *", jitter: "15s", concurrency: "Allow" }),
     ]);
-    const a = await run(cfg, id);
+    const a = await t.run(cfg, t.id);
     await a.waitForLog((l) => l.msg === "became leader", 30_000);
-    const b = await run(cfg, other);
+    const b = await t.run(cfg, other);
     await b.waitForLog((l) => l.msg === "config loaded", 30_000);
     const killed = await a.waitForLog((l) => l.msg === "kill accepted", 60_000);
     // The leader goes at once after its kill, handing the Lease over; the other replica leads
@@ -204,13 +167,13 @@ describe("the Lease held for as long as a process acts", () => {
       round.replace(/^jittery-(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"),
     );
     const inWindow = (as: Identity) =>
-      writesBy(auditLog, as.username).filter(
+      writesBy(t.auditLog, as.username).filter(
         (e) =>
           e.objectRef?.subresource === "eviction" &&
           receivedMs(e) >= tickMs &&
           receivedMs(e) < tickMs + 20_000,
       );
-    expect(inWindow(id)).toHaveLength(1);
+    expect(inWindow(t.id)).toHaveLength(1);
     expect(inWindow(other)).toHaveLength(0);
   }, 150_000);
 });
@@ -219,7 +182,7 @@ describe("crashes and reloads", () => {
   it("a live → dry-run reload with a recovery in flight writes nothing more: no Event, no Lease release", async () => {
     await workload("reloading", 2, "12s");
     const cfg = chaosConfig([podTarget("reloading", { schedule: "@every 2s" })]);
-    const m = await run(cfg);
+    const m = await t.run(cfg);
     await m.waitForLog((l) => l.msg === "kill accepted", 60_000);
     writeFileSync(cfg, readFileSync(cfg, "utf8").replace("dryRun: false", "dryRun: true"));
     const loaded = await m.waitForLog(
@@ -233,7 +196,9 @@ describe("crashes and reloads", () => {
     expect(await m.exited).toBe(0);
     await auditSentinel();
     // A request already on the wire when the reload landed may arrive a moment later.
-    const late = writesBy(auditLog, id.username).filter((e) => receivedMs(e) > reloadedAt + 250);
+    const late = writesBy(t.auditLog, t.id.username).filter(
+      (e) => receivedMs(e) > reloadedAt + 250,
+    );
     expect(
       late.map((e) => `${e.verb} ${e.objectRef?.resource} ${e.objectRef?.name ?? ""}`),
     ).toEqual([]);
@@ -242,17 +207,17 @@ describe("crashes and reloads", () => {
   it("SIGKILL with a pod recovery open: the next process counts it aborted and clears the journal (invariant 4)", async () => {
     await workload("crashing", 2, "30s");
     const cfg = chaosConfig([podTarget("crashing", { schedule: "@every 2s" })]);
-    const first = await run(cfg);
+    const first = await t.run(cfg);
     await first.waitForLog((l) => l.msg === "kill accepted", 60_000);
     first.proc.kill("SIGKILL");
     await first.exited;
-    const journal = await kube.core.readNamespacedConfigMap({
+    const journal = await t.kube.core.readNamespacedConfigMap({
       name: "chaos-monkey-journal",
-      namespace: selfNs,
+      namespace: t.selfNs,
     });
     expect(Object.keys(journal.data ?? {}).filter((k) => k.startsWith("victim."))).toHaveLength(1);
     // The next process: same identity, the dead one's Lease must expire first (15 s).
-    const second = await run(chaosConfig([podTarget("crashing", { schedule: "@hourly" })]));
+    const second = await t.run(chaosConfig([podTarget("crashing", { schedule: "@hourly" })]));
     await second.waitForLog(
       (l) => l.msg === "recovery of an interrupted round counted aborted",
       60_000,
@@ -267,9 +232,9 @@ describe("crashes and reloads", () => {
     await expect
       .poll(
         async () => {
-          const cm = await kube.core.readNamespacedConfigMap({
+          const cm = await t.kube.core.readNamespacedConfigMap({
             name: "chaos-monkey-journal",
-            namespace: selfNs,
+            namespace: t.selfNs,
           });
           return Object.keys(cm.data ?? {}).filter((k) => k.startsWith("victim.")).length;
         },
@@ -282,10 +247,10 @@ describe("crashes and reloads", () => {
 describe("two replicas, one of them with slow Lease answers", () => {
   it("never act in overlapping terms: the audit log shows each kill inside its own identity's term", async () => {
     await workload("contested", 6);
-    const cluster = kube.kc.getCurrentCluster();
+    const cluster = t.kube.kc.getCurrentCluster();
     if (!cluster) throw new Error("no cluster");
     const proxy = await HttpProxy.start(upstreamOf(cluster));
-    cleanup.push(() => proxy.close());
+    t.onCleanup(() => proxy.close());
     const cfg = chaosConfig(
       [
         podTarget("contested", {
@@ -296,10 +261,10 @@ describe("two replicas, one of them with slow Lease answers", () => {
       ],
       { safety: { requireHealthy: false, maxPerOwner: 1 } },
     );
-    const slowId = viaHttpProxy(id, proxy);
-    const a = await run(cfg, slowId);
+    const slowId = viaHttpProxy(t.id, proxy);
+    const a = await t.run(cfg, slowId);
     await a.waitForLog((l) => l.msg === "became leader", 30_000);
-    const b = await run(cfg, other);
+    const b = await t.run(cfg, other);
     await a.waitForLog((l) => l.msg === "kill accepted", 30_000);
     // From now on every answer to A's Lease calls comes 14 s late: a renewal reaches the API
     // server at once (the record changes) but A hears of it after its 10 s deadline.
@@ -312,16 +277,16 @@ describe("two replicas, one of them with slow Lease answers", () => {
     proxy.clear();
     await auditSentinel();
     // Every successful write of the Lease, by either identity, in the order the server took them.
-    const lease = [...leaseWrites(id), ...leaseWrites(other)]
+    const lease = [...leaseWrites(t.id), ...leaseWrites(other)]
       .filter((e) => e.objectRef?.name === "chaos-monkey" && (e.responseStatus?.code ?? 0) < 300)
       .sort((x, y) => receivedMs(x) - receivedMs(y));
-    const kills = [id, other].flatMap((who) =>
-      writesBy(auditLog, who.username)
+    const kills = [t.id, other].flatMap((who) =>
+      writesBy(t.auditLog, who.username)
         .filter((e) => e.objectRef?.subresource === "eviction")
         .map((e) => ({ who: who.username, at: receivedMs(e) })),
     );
     expect(
-      kills.filter((k) => k.who === id.username && k.at >= stalledAt - 60_000).length,
+      kills.filter((k) => k.who === t.id.username && k.at >= stalledAt - 60_000).length,
     ).toBeGreaterThan(0);
     expect(kills.filter((k) => k.who === other.username).length).toBeGreaterThan(0);
     for (const k of kills.filter((x) => x.at >= stalledAt - 60_000)) {

@@ -5,66 +5,36 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { e2eSuite } from "../support/suite.js";
 import { evictionsBy } from "../support/audit.js";
-import type { Kube } from "../support/kube.js";
-import { connect, createNamespace, deleteNamespace, deploymentReady } from "../support/kube.js";
-import type { Identity } from "../support/monkey.js";
-import {
-  asIdentity,
-  chaosConfig,
-  deleteIdentityBindings,
-  monkeyIdentity,
-  runMonkey,
-} from "../support/monkey.js";
+import { deploymentReady } from "../support/kube.js";
+import { asIdentity, chaosConfig, runMonkey } from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
 import { Gauge, startPrometheus } from "../support/prometheus.js";
 import { FollowingService } from "../support/service.js";
 
-let kube: Kube;
-let auditLog: string;
-let ns: string;
-let selfNs: string;
-let id: Identity;
-const cleanup: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  auditLog = inject("auditLog");
-  ns = await createNamespace(kube, "e2e-steady");
-  selfNs = await createNamespace(kube, "e2e-steady-self");
-  id = await monkeyIdentity(kube, selfNs);
-});
-
-afterAll(async () => {
-  await deleteNamespace(kube, ns);
-  await deleteNamespace(kube, selfNs);
-  await deleteIdentityBindings(kube, selfNs);
-});
-
-afterEach(async () => {
-  for (const c of cleanup.splice(0)) await c();
-});
+const t = e2eSuite("e2e-steady");
 
 async function workload(name: string, replicas = 2): Promise<void> {
-  await kube.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: deployment(ns, name, { replicas }),
+  await t.kube.apps.createNamespacedDeployment({
+    namespace: t.ns,
+    body: deployment(t.ns, name, { replicas }),
   });
-  cleanup.push(() =>
-    kube.apps.deleteNamespacedDeployment({ name, namespace: ns }).then(
+  t.onCleanup(() =>
+    t.kube.apps.deleteNamespacedDeployment({ name, namespace: t.ns }).then(
       () => undefined,
       () => undefined,
     ),
   );
-  await deploymentReady(kube, ns, name, replicas);
+  await deploymentReady(t.kube, t.ns, name, replicas);
 }
 
 const target = (app: string, extra: Record<string, unknown>) => ({
   name: app,
   kind: "Pod",
   schedule: "@hourly",
-  selector: { namespaces: [ns], labelSelector: `app=${app}` },
+  selector: { namespaces: [t.ns], labelSelector: `app=${app}` },
   recovery: { timeout: "60s" },
   ...extra,
 });
@@ -89,7 +59,7 @@ async function once(config: string, output = "json") {
     "once",
     "--config",
     config,
-    ...asIdentity(id, selfNs),
+    ...asIdentity(t.id, t.selfNs),
     "--output",
     output,
   ]);
@@ -128,9 +98,9 @@ describe("steady-state probes", () => {
   it("pods back but the service not: steady comes after recovered by the app's own delay, and the disruption matches the service's record", async () => {
     await workload("shop");
     const brokenMs = 6000;
-    const service = new FollowingService(kube, ns, "shop", brokenMs);
+    const service = new FollowingService(t.kube, t.ns, "shop", brokenMs);
     await service.start();
-    cleanup.push(() => service.stop());
+    t.onCleanup(() => service.stop());
     const interval = 1;
     const cfg = chaosConfig([
       target("shop", {
@@ -148,7 +118,7 @@ describe("steady-state probes", () => {
         recovery: { timeout: "60s", objective: "2m" },
       }),
     ]);
-    const table = await runMonkey(["once", "--config", cfg, ...asIdentity(id, selfNs)]);
+    const table = await runMonkey(["once", "--config", cfg, ...asIdentity(t.id, t.selfNs)]);
     console.info(`pods back, service not:\n${table.stdout}`);
     expect(table.code, table.stderr).toBe(0);
     // And the same through JSON, for the figures.
@@ -170,9 +140,9 @@ describe("steady-state probes", () => {
     await workload("cart");
     const errors = new Gauge("e2e_cart_errors");
     await errors.start();
-    cleanup.push(() => errors.stop());
+    t.onCleanup(() => errors.stop());
     const prometheus = await startPrometheus([errors.address]);
-    cleanup.push(() => prometheus.stop());
+    t.onCleanup(() => prometheus.stop());
     errors.value = 3;
     const probe = {
       name: "errors",
@@ -189,7 +159,7 @@ describe("steady-state probes", () => {
         { timeout: 30_000, interval: 500 },
       )
       .toBe(1);
-    const before = evictionsBy(auditLog, id.username).length;
+    const before = evictionsBy(t.auditLog, t.id.username).length;
     const skipped = await once(
       chaosConfig([
         target("cart", { steadyState: { interval: "1s", before: true, probes: [probe] } }),
@@ -200,7 +170,7 @@ describe("steady-state probes", () => {
     expect(skipped.logs.some((l) => l.msg === "round skipped" && l.reason === "not_steady")).toBe(
       true,
     );
-    expect(evictionsBy(auditLog, id.username).length).toBe(before);
+    expect(evictionsBy(t.auditLog, t.id.username).length).toBe(before);
     // Without the before-check the kill happens, and the probe never passes: a timeout.
     const timedOut = await once(
       chaosConfig([
@@ -225,7 +195,7 @@ describe("recovery objectives and the CI verdict", () => {
       "once",
       "--config",
       chaosConfig([target("pay", { recovery: { timeout: "60s", objective: "200ms" } })]),
-      ...asIdentity(id, selfNs),
+      ...asIdentity(t.id, t.selfNs),
       "--output",
       "junit",
     ]);
@@ -235,7 +205,7 @@ describe("recovery objectives and the CI verdict", () => {
     expect(report.failureMessages[0]).toMatch(
       /^objective missed: recovered in \d+\.\d+s, objective 0\.2s$/,
     );
-    const events = await kube.core.listNamespacedEvent({ namespace: ns });
+    const events = await t.kube.core.listNamespacedEvent({ namespace: t.ns });
     expect(
       events.items.some(
         (e) => e.reason === "ChaosRecovered" && (e.message ?? "").includes("objective missed"),
@@ -245,7 +215,7 @@ describe("recovery objectives and the CI verdict", () => {
       "once",
       "--config",
       chaosConfig([target("pay", { recovery: { timeout: "60s", objective: "60s" } })]),
-      ...asIdentity(id, selfNs),
+      ...asIdentity(t.id, t.selfNs),
       "--output",
       "junit",
     ]);
@@ -258,7 +228,7 @@ describe("recovery objectives and the CI verdict", () => {
       "once",
       "--config",
       chaosConfig([target("nothing-here", {})], { paused: true }),
-      ...asIdentity(id, selfNs),
+      ...asIdentity(t.id, t.selfNs),
       "--output",
       "junit",
     ]);

@@ -1,0 +1,59 @@
+// The setup every e2e file repeated: a client of the local cluster, the audit log, a namespace
+// for the workloads and one for the monkey with its ServiceAccount identity, cleanups run after
+// each test, and `run` for a `chaos-monkey run` that is stopped after the test.
+import { afterAll, afterEach, beforeAll, inject } from "vitest";
+import type { Kube } from "./kube.js";
+import { connect, createNamespace, deleteNamespace } from "./kube.js";
+import type { Identity, Running } from "./monkey.js";
+import { deleteIdentityBindings, monkeyIdentity, startRun } from "./monkey.js";
+
+export interface Suite {
+  readonly kube: Kube;
+  readonly auditLog: string;
+  /** The workloads' namespace (when `workloads` was asked for). */
+  readonly ns: string;
+  /** The monkey's own namespace. */
+  readonly selfNs: string;
+  /** The monkey's identity in selfNs. */
+  readonly id: Identity;
+  /** Runs after the current test (last added, first run). */
+  onCleanup(fn: () => Promise<void> | void): void;
+  /** `chaos-monkey run` as `as` (default: id), stopped with SIGTERM after the test. */
+  run(config: string, as?: Identity): Promise<Running & { port: number }>;
+}
+
+/** Registers the hooks; the returned object's fields are set once beforeAll has run. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export function e2eSuite(prefix: string, opts: { workloads?: boolean } = {}): Suite {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const s: Mutable<Suite> = {
+    onCleanup: (fn: () => Promise<void> | void) => void cleanups.unshift(fn),
+    run: async (config: string, as?: Identity) => {
+      const m = await startRun(config, as ?? s.id, s.selfNs);
+      s.onCleanup(async () => {
+        if (m.proc.exitCode === null && m.proc.signalCode === null) {
+          m.proc.kill("SIGTERM");
+          await m.exited;
+        }
+      });
+      return m;
+    },
+  } as Mutable<Suite>;
+  beforeAll(async () => {
+    s.kube = connect(inject("kubeconfig"));
+    s.auditLog = inject("auditLog");
+    if (opts.workloads !== false) s.ns = await createNamespace(s.kube, prefix);
+    s.selfNs = await createNamespace(s.kube, `${prefix}-self`);
+    s.id = await monkeyIdentity(s.kube, s.selfNs);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
+  afterAll(async () => {
+    if (s.ns) await deleteNamespace(s.kube, s.ns);
+    await deleteNamespace(s.kube, s.selfNs);
+    await deleteIdentityBindings(s.kube, s.selfNs);
+  });
+  return s;
+}
