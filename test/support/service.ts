@@ -21,6 +21,7 @@ export class FollowingService {
   private podsWhole = false;
   private healUntilMs = 0;
   private healTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   url = "";
 
   constructor(
@@ -35,14 +36,22 @@ export class FollowingService {
     return this.podsWhole && preciseNow() >= this.healUntilMs;
   }
 
-  async start(): Promise<void> {
+  /** Follows the Deployment; a watch that ends (client-node's 30 s idle limit) starts again. */
+  private async follow(): Promise<void> {
+    if (this.stopped) return;
     const watch = new k8s.Watch(this.kube.kc);
+    // A quiet Deployment sends nothing for minutes: that is no reason to stop following it.
+    (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 3_600_000;
     this.abort = await watch.watch(
       `/apis/apps/v1/namespaces/${this.namespace}/deployments`,
       { fieldSelector: `metadata.name=${this.deployment}` },
       (_type: string, d: k8s.V1Deployment) => this.onDeployment(d),
-      () => undefined,
+      () => void this.follow(),
     );
+  }
+
+  async start(): Promise<void> {
+    await this.follow();
     this.server = createServer((_req, res) => {
       res
         .writeHead(this.up ? 200 : 503, { "content-type": "text/plain" })
@@ -86,6 +95,7 @@ export class FollowingService {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.healTimer);
     this.abort?.abort();
     await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
