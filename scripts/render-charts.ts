@@ -4,8 +4,13 @@
 //   npx tsx scripts/render-charts.ts --prometheus http://127.0.0.1:9090 --out docs/charts \
 //     [--start <RFC 3339 | unix seconds>] [--end …] [--window 5m] [--phase recovered]
 //
-// Writes recovery-quantiles.png (p50/p90/p99 of chaos_monkey_recovery_seconds per target) and
-// kills-and-recoveries.png (kills by result and recoveries by outcome per window). The charts are
+// Writes recovery-quantiles.png (p50/p90/p99 of chaos_monkey_recovery_seconds per target),
+// kills-and-recoveries.png (kills by result and recoveries by outcome per window) and, where a
+// target has steady-state probes, disruption-and-recovery.png (p50/p90 of
+// chaos_monkey_disruption_seconds beside those of the recovered and steady phases over the whole
+// range, with the target's recovery objective as a rule). With KCM_CHARTS_ANSWERS=FILE it also
+// writes the Prometheus answers the charts were drawn from to FILE (a fixture for the unit test,
+// src/observe/charts.test.ts). The charts are
 // Vega-Lite specs, rendered headlessly by Vega to SVG and by resvg to PNG (both from npm; resvg
 // ships prebuilt binaries as optional dependencies, nothing is compiled or downloaded).
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -55,6 +60,19 @@ export const queries = (opts: { window: string; phase: string }) => {
   };
 };
 
+/** Prometheus's answer to /api/v1/query (an instant vector), as far as the charts read it. */
+export interface InstantResponse {
+  readonly status: string;
+  readonly error?: string;
+  readonly data?: {
+    readonly resultType: string;
+    readonly result: readonly {
+      readonly metric: Readonly<Record<string, string>>;
+      readonly value: readonly [number, string];
+    }[];
+  };
+}
+
 /** The points of a query_range answer, each with the labels in `keep` and the `extra` fields. */
 export function matrixRows(
   response: RangeResponse,
@@ -77,6 +95,63 @@ export function matrixRows(
       };
     });
   });
+}
+
+/** The samples of an instant query's answer, as rows like matrixRows's. */
+export function vectorRows(
+  response: InstantResponse,
+  keep: readonly string[],
+  extra: Record<string, string> = {},
+): Row[] {
+  if (response.status !== "success" || !response.data)
+    throw new Error(`Prometheus answered ${response.status}: ${response.error ?? "no data"}`);
+  if (response.data.resultType !== "vector")
+    throw new Error(`expected a vector, got ${response.data.resultType}`);
+  return response.data.result.map(({ metric, value: [t, v] }) => {
+    const value = Number(v);
+    return {
+      ...Object.fromEntries(keep.map((k) => [k, metric[k] ?? ""])),
+      ...extra,
+      time: Math.round(t * 1000),
+      value: Number.isFinite(value) ? value : null,
+    };
+  });
+}
+
+/** What the disruption chart sets side by side, in its order (SPEC §5's series). */
+export const MEASURES = [
+  ["disruption", "chaos_monkey_disruption_seconds_bucket", "disruption: probes failing"],
+  [
+    "recovered",
+    'chaos_monkey_recovery_seconds_bucket{phase="recovered"}',
+    "recovered: workload whole",
+  ],
+  ["steady", 'chaos_monkey_recovery_seconds_bucket{phase="steady"}', "steady: probes passing"],
+] as const;
+export type Measure = (typeof MEASURES)[number][0];
+export const DISRUPTION_QUANTILES = [
+  ["p50", 0.5],
+  ["p90", 0.9],
+] as const;
+export type DisruptionQuantile = (typeof DISRUPTION_QUANTILES)[number][0];
+
+/** Instant queries over one window ending at the chart's end: the whole range. */
+export const disruptionQueries = (window: string) => {
+  const bucket = (m: Measure) => MEASURES.find(([name]) => name === m)?.[1] ?? "";
+  return {
+    quantile: (m: Measure, q: number) =>
+      `histogram_quantile(${q}, sum by (target, le) (${events(bucket(m), window)}))`,
+    count: `sum by (target) (${events("chaos_monkey_disruption_seconds_count", window)})`,
+    objective: "max by (target) (chaos_monkey_recovery_objective_seconds)",
+  };
+};
+
+export interface DisruptionAnswers {
+  readonly quantiles: Readonly<
+    Record<Measure, Readonly<Record<DisruptionQuantile, InstantResponse>>>
+  >;
+  readonly count: InstantResponse;
+  readonly objective: InstantResponse;
 }
 
 const FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif";
@@ -247,6 +322,144 @@ export function outcomesChartSpec(
   };
 }
 
+const BUCKET_NOTE = [
+  "Quantiles are interpolated inside the histograms' buckets (0, 0.5, 1, 2, 5, 10, 15 s …): estimates at that resolution,",
+  "not measured values. Disruption is also only as fine as the probe interval.",
+];
+
+/**
+ * Per target with steady-state probes: p50 and p90 of the disruption its probes saw beside those
+ * of the recovered and steady phases, over the whole range, and its objective as a rule.
+ */
+export function disruptionChartSpec(
+  answers: DisruptionAnswers,
+  opts: { readonly range: string; readonly subtitle: string },
+): TopLevelSpec {
+  const quantiles = MEASURES.flatMap(([measure, , label]) =>
+    DISRUPTION_QUANTILES.flatMap(([name]) =>
+      vectorRows(answers.quantiles[measure][name], ["target"], {
+        kind: "quantile",
+        measure: label,
+        quantile: name,
+      }),
+    ),
+  );
+  // Only targets with probes observe disruption; the others have no steady phase either.
+  const targets = new Set(
+    quantiles
+      .filter((r) => r.measure === MEASURES[0][2] && r.value !== null)
+      .map((r) => String(r.target)),
+  );
+  if (targets.size === 0) throw new Error("no disruption observations in the range");
+  const counts = new Map(
+    vectorRows(answers.count, ["target"]).map((r) => [r.target, Math.round(r.value ?? 0)]),
+  );
+  const panel = (target: string) => {
+    const n = counts.get(target) ?? 0;
+    return `${target} · ${n} recover${n === 1 ? "y" : "ies"} to steady`;
+  };
+  const values = [
+    ...quantiles.filter((r) => targets.has(String(r.target)) && r.value !== null),
+    ...vectorRows(answers.objective, ["target"], { kind: "objective" }).filter(
+      (r) => targets.has(String(r.target)) && r.value !== null,
+    ),
+  ].map((r) => ({ ...r, panel: panel(String(r.target)) }));
+  const measureOrder = MEASURES.map(([, , label]) => label);
+  const quantileOrder = DISRUPTION_QUANTILES.map(([n]) => n);
+  const isQuantile = { filter: "datum.kind === 'quantile'" };
+  const isObjective = { filter: "datum.kind === 'objective'" };
+  const y = {
+    field: "measure",
+    type: "nominal",
+    title: null,
+    sort: measureOrder,
+    scale: { domain: measureOrder, paddingInner: 0.25 },
+    axis: { labelLimit: 240 },
+  } as const;
+  const yOffset = { field: "quantile", type: "nominal", sort: quantileOrder } as const;
+  const x = {
+    field: "value",
+    type: "quantitative",
+    title: "seconds (recovered, steady: after the kill; disruption: of failing probes)",
+    scale: { zero: true },
+  } as const;
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: "Disruption beside recovery, per target with steady-state probes",
+      subtitle: [
+        `p50 and p90 over the whole range (${opts.range}) · ${opts.subtitle}`,
+        'chaos_monkey_disruption_seconds (how long the probes failed) beside chaos_monkey_recovery_seconds{phase="recovered"} and {phase="steady"}',
+        ...BUCKET_NOTE,
+      ],
+    },
+    data: { values },
+    facet: {
+      row: {
+        field: "panel",
+        type: "nominal",
+        title: null,
+        header: {
+          labelAngle: 0,
+          labelOrient: "top",
+          labelAnchor: "start",
+          labelFontSize: 13,
+          labelFontWeight: "bold",
+        },
+      },
+    },
+    spec: {
+      width: 640,
+      height: 150,
+      layer: [
+        {
+          transform: [isQuantile],
+          mark: { type: "bar" },
+          encoding: {
+            y,
+            yOffset,
+            x,
+            color: {
+              field: "quantile",
+              type: "nominal",
+              title: "quantile",
+              sort: quantileOrder,
+              scale: { domain: quantileOrder, range: ["#2b8cbe", "#f28e2b"] },
+            },
+          },
+        },
+        {
+          transform: [isQuantile, { calculate: "format(datum.value, '.1f') + ' s'", as: "label" }],
+          mark: { type: "text", align: "left", baseline: "middle", dx: 4, fontSize: 11 },
+          encoding: { y, yOffset, x, text: { field: "label" }, color: { value: "#333" } },
+        },
+        {
+          transform: [isObjective],
+          mark: { type: "rule", color: "#d62728", strokeWidth: 2, strokeDash: [5, 3] },
+          encoding: { x },
+        },
+        {
+          transform: [
+            isObjective,
+            { calculate: "'objective ' + format(datum.value, '.3~f') + ' s'", as: "label" },
+          ],
+          mark: {
+            type: "text",
+            align: "left",
+            baseline: "bottom",
+            dx: 4,
+            dy: -2,
+            fontSize: 11,
+            color: "#d62728",
+          },
+          encoding: { x, y: { value: 150 }, text: { field: "label" } },
+        },
+      ],
+    },
+    config: CONFIG,
+  };
+}
+
 /** A logger that keeps what Vega and Vega-Lite warn of, so a chart drawn wrong fails instead. */
 function strictLogger(): { logger: vega.LoggerInterface; problems: string[] } {
   const problems: string[] = [];
@@ -297,6 +510,15 @@ function timeArg(text: string): number {
   const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Date.parse(text) / 1000;
   if (!Number.isFinite(seconds)) throw new Error(`not a time (RFC 3339 or unix seconds): ${text}`);
   return seconds;
+}
+
+async function queryInstant(base: string, query: string, time: number): Promise<InstantResponse> {
+  const url = new URL("api/v1/query", base.endsWith("/") ? base : `${base}/`);
+  url.search = new URLSearchParams({ query, time: String(time) }).toString();
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  const body = (await res.json()) as InstantResponse;
+  if (body.status !== "success") throw new Error(`${query}: ${body.error ?? res.statusText}`);
+  return body;
 }
 
 async function queryRange(
@@ -358,11 +580,50 @@ async function main(argv: readonly string[], nowSeconds: number): Promise<number
     kills: await queryRange(base, q.kills, perWindow),
     recoveries: await queryRange(base, q.recoveries, perWindow),
   };
+  // One window over the whole range, at its end.
+  const range = `${Math.max(1, Math.round(end - start))}s`;
+  const dq = disruptionQueries(range);
+  const quantilesOf = async (
+    measure: Measure,
+  ): Promise<[Measure, Record<DisruptionQuantile, InstantResponse>]> => {
+    const answers = await Promise.all(
+      DISRUPTION_QUANTILES.map(
+        async ([name, value]): Promise<[DisruptionQuantile, InstantResponse]> => [
+          name,
+          await queryInstant(base, dq.quantile(measure, value), end),
+        ],
+      ),
+    );
+    return [measure, Object.fromEntries(answers) as Record<DisruptionQuantile, InstantResponse>];
+  };
+  const disruption: DisruptionAnswers = {
+    quantiles: Object.fromEntries(
+      await Promise.all(MEASURES.map(([measure]) => quantilesOf(measure))),
+    ) as DisruptionAnswers["quantiles"],
+    count: await queryInstant(base, dq.count, end),
+    objective: await queryInstant(base, dq.objective, end),
+  };
+  const answersFile = process.env.KCM_CHARTS_ANSWERS;
+  if (answersFile)
+    writeFileSync(
+      answersFile,
+      `${JSON.stringify({ range: { start, end, window, fine: fine.step }, ...byQuantile, ...outcomes, disruption }, null, 2)}\n`,
+    );
   mkdirSync(values.out, { recursive: true });
   const charts: [string, TopLevelSpec][] = [
     ["recovery-quantiles.png", recoveryChartSpec(byQuantile, opts)],
     ["kills-and-recoveries.png", outcomesChartSpec(outcomes, opts)],
   ];
+  const probed = vectorRows(disruption.quantiles.disruption.p50, []).some((r) => r.value !== null);
+  if (probed)
+    charts.push([
+      "disruption-and-recovery.png",
+      disruptionChartSpec(disruption, { range, subtitle: opts.subtitle }),
+    ]);
+  else
+    process.stderr.write(
+      "render-charts: no disruption observed (no target with steady-state probes recovered): no disruption-and-recovery.png\n",
+    );
   for (const [file, spec] of charts) {
     const path = join(values.out, file);
     writeFileSync(path, await renderPng(spec));

@@ -3,16 +3,22 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  disruptionChartSpec,
+  disruptionQueries,
   durationSeconds,
   matrixRows,
   outcomesChartSpec,
   queries,
   recoveryChartSpec,
   renderPng,
+  vectorRows,
+  type DisruptionAnswers,
   type RangeResponse,
 } from "../../scripts/render-charts.js";
 
-type Fixture = Record<"p50" | "p90" | "p99" | "kills" | "recoveries", RangeResponse>;
+type Fixture = Record<"p50" | "p90" | "p99" | "kills" | "recoveries", RangeResponse> & {
+  disruption: DisruptionAnswers;
+};
 const fixture = JSON.parse(
   readFileSync(new URL("charts.fixture.json", import.meta.url), "utf8"),
 ) as Fixture;
@@ -66,6 +72,90 @@ describe("recoveryChartSpec", () => {
     expect(() => recoveryChartSpec({ p50: empty, p90: empty, p99: empty }, OPTS)).toThrow(
       /no recovery/,
     );
+  });
+});
+
+describe("vectorRows", () => {
+  it("turns each sample of an instant answer into a row, NaN into null", () => {
+    const rows = vectorRows(fixture.disruption.quantiles.disruption.p90, ["target"]);
+    expect(rows).toEqual([
+      { target: "api", time: 1795241735000, value: 4.75 },
+      { target: "slow", time: 1795241735000, value: null },
+      { target: "web", time: 1795241735000, value: 0 },
+    ]);
+  });
+
+  it("refuses a matrix where it wants a vector", () => {
+    expect(() =>
+      vectorRows({ status: "success", data: { resultType: "matrix", result: [] } }, []),
+    ).toThrow(/vector/);
+  });
+});
+
+describe("disruptionChartSpec", () => {
+  const spec = disruptionChartSpec(fixture.disruption, { range: "180s", subtitle: "a run" });
+  const rows = rowsOf(spec);
+
+  it("sets p50/p90 of disruption beside recovered and steady, one panel per probed target", () => {
+    const quantiles = rows.filter((r) => r.kind === "quantile");
+    // Two targets (slow has no probes, so no disruption: left out), 3 measures, 2 quantiles.
+    expect(quantiles).toHaveLength(12);
+    expect(new Set(rows.map((r) => r.target))).toEqual(new Set(["api", "web"]));
+    const api = Object.fromEntries(
+      quantiles
+        .filter((r) => r.target === "api")
+        .map((r) => [`${String(r.measure).split(":")[0]} ${String(r.quantile)}`, r.value]),
+    );
+    expect(api).toEqual({
+      "disruption p50": 3.75,
+      "disruption p90": 4.75,
+      "recovered p50": 1.8333333333333333,
+      "recovered p90": 4.1,
+      "steady p50": 3.6666666666666665,
+      "steady p90": 4.733333333333333,
+    });
+    expect(new Set(rows.map((r) => r.panel))).toEqual(
+      new Set(["api · 21 recoveries to steady", "web · 34 recoveries to steady"]),
+    );
+    expect(JSON.stringify(spec.title)).toMatch(/buckets/);
+  });
+
+  it("draws the objective as a rule where the target has one, and only there", () => {
+    const objectives = rows.filter((r) => r.kind === "objective");
+    expect(objectives.map((r) => [r.target, r.value])).toEqual([["web", 1]]);
+    expect(JSON.stringify(spec)).toContain('"type":"rule"');
+  });
+
+  it("refuses to draw a chart without disruption observations", () => {
+    const empty = { status: "success", data: { resultType: "vector", result: [] } };
+    const none = { p50: empty, p90: empty };
+    expect(() =>
+      disruptionChartSpec(
+        {
+          quantiles: { disruption: none, recovered: none, steady: none },
+          count: empty,
+          objective: empty,
+        },
+        { range: "1m", subtitle: "" },
+      ),
+    ).toThrow(/no disruption/);
+  });
+
+  it("queries one window of buckets per measure, the steady phase's included", () => {
+    const q = disruptionQueries("180s");
+    expect(q.quantile("disruption", 0.5)).toBe(
+      "histogram_quantile(0.5, sum by (target, le) ((chaos_monkey_disruption_seconds_bucket unless chaos_monkey_disruption_seconds_bucket offset 180s) or increase(chaos_monkey_disruption_seconds_bucket[180s])))",
+    );
+    expect(q.quantile("steady", 0.9)).toContain(
+      'chaos_monkey_recovery_seconds_bucket{phase="steady"}',
+    );
+    expect(q.objective).toBe("max by (target) (chaos_monkey_recovery_objective_seconds)");
+  });
+
+  it("renders to PNG cleanly (no Vega warnings)", async () => {
+    const png = await renderPng(spec, 1);
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+    expect(png.readUInt32BE(20)).toBeGreaterThan(2 * 150);
   });
 });
 

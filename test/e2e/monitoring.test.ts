@@ -49,12 +49,24 @@ let id: Identity;
 let monkey: Running;
 let prometheus: ChildProcess;
 let prom: string; // base URL
-let probed: Server; // what web's steady-state probe asks
+let probed: Server; // what web's and api's steady-state probes ask
 let probes = 0;
+/** api's service warms up: its probe fails for this long after each of its kills. */
+const WARM_UP_MS = 4000;
 let config: string;
 let runStartedAt = 0;
 
 const rolledOut = (name: string, replicas: number) => deploymentReady(kube, ns, name, replicas);
+
+/** When the monkey last logged an accepted kill of `target`'s (ms since the epoch, 0 if never). */
+function lastKillMs(target: string): number {
+  const logs = monkey?.logs ?? [];
+  for (let i = logs.length - 1; i >= 0; i--) {
+    const l = logs[i];
+    if (l?.msg === "kill accepted" && l.target === target) return Date.parse(String(l.time));
+  }
+  return 0;
+}
 
 interface PromResult {
   status: string;
@@ -122,13 +134,21 @@ beforeAll(async () => {
     namespace: ns,
     body: pdb(ns, "twice-b", "twice", 1),
   });
+  // A service that warms up after every kill (its probe below): disruption for the README's chart.
+  await kube.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: deployment(ns, "api", { replicas: 2 }),
+  });
   await rolledOut("web", 3);
   await rolledOut("slow", 1);
   await rolledOut("twice", 2);
-  // web's steady-state probe: a service on loopback that always answers 200.
-  probed = createServer((_req, res) => {
+  await rolledOut("api", 2);
+  // The steady-state probes: a service on loopback; web's always answers 200, api's answers 503
+  // for WARM_UP_MS after each kill of an api pod, longer than the 1-3 s the pods take to be Ready.
+  probed = createServer((req, res) => {
     probes++;
-    res.writeHead(200).end("ok");
+    const warming = req.url === "/api/healthz" && Date.now() - lastKillMs("api") < WARM_UP_MS;
+    res.writeHead(warming ? 503 : 200).end(warming ? "warming up" : "ok");
   });
   await new Promise<void>((resolve) => probed.listen(0, "127.0.0.1", resolve));
   const probePort = (probed.address() as { port: number }).port;
@@ -152,6 +172,15 @@ beforeAll(async () => {
     },
     target("slow", "@every 4s", { timeout: "2s" }),
     target("twice", "@every 5s", { timeout: "30s" }),
+    {
+      // Probes that stay failing for a few seconds after the pods are back: non-zero disruption.
+      ...target("api", "@every 6s", { timeout: "30s" }),
+      steadyState: {
+        interval: "1s",
+        successThreshold: 1,
+        probes: [{ name: "warm", http: { url: `http://127.0.0.1:${probePort}/api/healthz` } }],
+      },
+    },
   ]);
   const started = await startRun(config, id, selfNs);
   monkey = started;
@@ -305,7 +334,11 @@ describe("the README's recovery charts", () => {
       { encoding: "utf8" },
     );
     expect(r.status, r.stderr).toBe(0);
-    for (const file of ["recovery-quantiles.png", "kills-and-recoveries.png"]) {
+    for (const file of [
+      "recovery-quantiles.png",
+      "kills-and-recoveries.png",
+      "disruption-and-recovery.png",
+    ]) {
       const png = readFileSync(join(out, file));
       expect(png.subarray(1, 4).toString()).toBe("PNG");
       expect(png.length).toBeGreaterThan(10_000);
