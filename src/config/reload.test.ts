@@ -1,9 +1,18 @@
 import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { watchConfigFile } from "./reload.js";
 import type { Config } from "./types.js";
+
+// The watcher's reads, observed (the real readFile still does the reading): "nothing was handed
+// over" is only evidence once the watcher has read the file and compared it.
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("node:fs/promises")>();
+  return { ...actual, readFile: vi.fn(actual.readFile) };
+});
+const reads = vi.mocked(readFile);
 
 const EXAMPLE = readFileSync(new URL("../../config/example.yaml", import.meta.url), "utf8");
 const INVALID = [
@@ -32,23 +41,55 @@ function setup() {
   return { dir, path, configs, invalid };
 }
 
-const settle = async (pred: () => boolean) => {
-  for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
-};
+/**
+ * Replaces the file in one step (write aside, rename over it), as editors and the kubelet do. An
+ * in-place write truncates first: on a busy machine its events can straddle the 20 ms debounce and
+ * the watcher then reads an empty file in between, which is a real answer to a real state, not
+ * the one these tests are about.
+ */
+function replaceFile(path: string, text: string): void {
+  const aside = `${path}.tmp`; // another name in the directory: the watcher ignores its events
+  writeFileSync(aside, text);
+  renameSync(aside, path);
+}
+
+/**
+ * Waits for `pred` and fails if it does not hold within `timeoutMs`: the bound is only there to
+ * end a real miss (an event never seen), so it is far beyond the 20 ms debounce.
+ */
+async function settle(what: string, pred: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Waits until the watcher has read the file `n` more times and finished with what it read. */
+async function readsDone(before: number, n = 1): Promise<void> {
+  await settle(`${n} read(s) of the config file`, () => reads.mock.results.length >= before + n);
+  // Each read's promise, then a macrotask: the comparison and any handler call that follow a
+  // read run synchronously after it resolves.
+  await Promise.allSettled(
+    reads.mock.results.slice(before).map((r) => r.value as Promise<unknown>),
+  );
+  await new Promise((r) => setImmediate(r));
+}
 
 describe("watchConfigFile", () => {
   it.each(INVALID)(
     "rejects %s and hands over nothing; a fixed file is then picked up",
     async (_what, text) => {
       const { path, configs, invalid } = setup();
-      writeFileSync(path, text);
-      await settle(() => invalid.length > 0);
+      replaceFile(path, text);
+      await settle("the invalid file reported", () => invalid.length > 0);
       expect(invalid.length).toBe(1);
       expect(invalid[0]?.length).toBeGreaterThan(0);
       expect(configs).toEqual([]);
-      writeFileSync(path, EXAMPLE.replace("paused: false", "paused: true"));
-      await settle(() => configs.length > 0);
+      replaceFile(path, EXAMPLE.replace("paused: false", "paused: true"));
+      await settle("the fixed file handed over", () => configs.length > 0);
       expect(configs.map((c) => c.paused)).toEqual([true]);
+      expect(invalid.length).toBe(1);
     },
   );
 
@@ -57,15 +98,23 @@ describe("watchConfigFile", () => {
     const staged = join(dir, "..data_tmp");
     writeFileSync(staged, EXAMPLE.replace("dryRun: true", "dryRun: false"));
     renameSync(staged, path);
-    await settle(() => configs.length > 0);
+    await settle("the swapped file handed over", () => configs.length > 0);
     expect(configs.map((c) => c.dryRun)).toEqual([false]);
   });
 
   it("ignores rewrites that change nothing", async () => {
     const { path, configs, invalid } = setup();
-    writeFileSync(path, EXAMPLE);
-    await new Promise((r) => setTimeout(r, 150));
+    const before = reads.mock.results.length;
+    replaceFile(path, EXAMPLE);
+    // The cause, not a pause: the watcher did see the rewrite and read the file back...
+    await readsDone(before);
+    // ...and, having compared it with what it holds, handed nothing over.
     expect(configs).toEqual([]);
+    expect(invalid).toEqual([]);
+    // Not blind either: a real change after it is handed over, and only that one.
+    replaceFile(path, EXAMPLE.replace("paused: false", "paused: true"));
+    await settle("the changed file handed over", () => configs.length > 0);
+    expect(configs.map((c) => c.paused)).toEqual([true]);
     expect(invalid).toEqual([]);
   });
 });

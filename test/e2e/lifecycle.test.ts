@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Kube } from "../support/kube.js";
 import { connect, createNamespace, deleteNamespace, deploymentReady } from "../support/kube.js";
-import type { Identity, LogLine } from "../support/monkey.js";
+import type { Identity, LogLine, Running } from "../support/monkey.js";
 import {
   asIdentity,
   chaosConfig,
@@ -47,6 +47,30 @@ const configFor = (app: string, schedule: string) =>
       recovery: { timeout: "1m" },
     },
   ]);
+
+/**
+ * Runs `body`, then SIGTERMs every monkey in `ms` whatever happened. The body's own failure is the
+ * one reported; only a body that passed goes on to require exit 0 from each (an `expect` in a
+ * `finally` would replace the first error with its own).
+ */
+async function thenStop<T>(ms: readonly Running[], body: () => Promise<T>): Promise<T> {
+  const stop = () => {
+    for (const m of ms) if (m.proc.exitCode === null) m.proc.kill("SIGTERM");
+    return Promise.all(ms.map((m) => m.exited));
+  };
+  let result: T;
+  try {
+    result = await body();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const codes = await stop();
+  expect(codes, ms.map((m) => m.stderr.slice(-3).join("\n")).join("\n---\n")).toEqual(
+    ms.map(() => 0),
+  );
+  return result;
+}
 
 const runArgs = async (config: string) => [
   "run",
@@ -118,6 +142,10 @@ describe("run", () => {
       const stoppedAt = Date.now();
       first.proc.kill("SIGTERM");
       expect(await first.exited).toBe(0);
+      // The cause of the handover: the stopping leader gave the Lease up (it logs this only once
+      // the API server took the write). An unreleased Lease would expire 13-17 s after SIGTERM,
+      // which the 15 s bound alone could not tell from a slow release.
+      expect(first.logs.some((l) => l.msg === "lease released")).toBe(true);
       await other.waitForLog((l) => l.msg === "became leader", 15_000);
       expect(Date.now() - stoppedAt).toBeLessThan(15_000);
       await other.waitForLog((l) => l.msg === "kill accepted", 30_000);
@@ -140,7 +168,7 @@ describe("run", () => {
     const config = configFor("reload", "@every 2s");
     const args = await runArgs(config);
     const m = startMonkey(args);
-    try {
+    await thenStop([m], async () => {
       await m.waitForLog((l) => l.msg === "kill accepted" && l.target === "reload", 30_000);
       // A valid change: the target is renamed and runs dry.
       const renamed = readFileSync(config, "utf8")
@@ -188,10 +216,7 @@ describe("run", () => {
       expect(metricSum(metrics, "chaos_monkey_config_reloads_total", { result: "failure" })).toBe(
         1,
       );
-    } finally {
-      m.proc.kill("SIGTERM");
-      expect(await m.exited).toBe(0);
-    }
+    });
   }, 120_000);
 
   it("two replicas started in dry-run and reloaded live: one takes the Lease, no tick kills twice", async () => {
@@ -205,7 +230,7 @@ describe("run", () => {
     writeFileSync(config, dry);
     const a = startMonkey(await runArgs(config));
     const b = startMonkey(await runArgs(config));
-    try {
+    await thenStop([a, b], async () => {
       // Dry-run: both act (writing nothing), neither holds a Lease.
       for (const m of [a, b]) await m.waitForLog((l) => l.msg === "would kill (dry run)", 30_000);
       expect([...a.logs, ...b.logs].some((l) => l.msg === "became leader")).toBe(false);
@@ -214,17 +239,25 @@ describe("run", () => {
         [a, b].map(async (m) => (await m.waitForLog((l) => l.msg === "became leader", 30_000), m)),
       );
       await leader.waitForLog((l) => l.msg === "kill accepted", 30_000);
-      await new Promise((r) => setTimeout(r, 6000)); // a few more ticks
       const other = leader === a ? b : a;
+      // Not a pause but the other replica's own ticks: it loaded the live config and then ran
+      // (and skipped, not leading) three rounds of it, any of which would have killed.
+      const live = other.logs.length;
+      await other.waitForLog(
+        (l) =>
+          l.msg === "round skipped" &&
+          l.reason === "not_leader" &&
+          other.logs.indexOf(l) >= live &&
+          other.logs
+            .slice(live)
+            .filter((x) => x.msg === "round skipped" && x.reason === "not_leader").length >= 3,
+        30_000,
+      );
       expect(other.logs.some((l) => l.msg === "kill accepted")).toBe(false);
       const kills = [...a.logs, ...b.logs]
         .filter((l) => l.msg === "kill accepted")
         .map((l) => String(l.round));
       expect(new Set(kills).size).toBe(kills.length);
-    } finally {
-      for (const m of [a, b]) m.proc.kill("SIGTERM");
-      expect(await a.exited).toBe(0);
-      expect(await b.exited).toBe(0);
-    }
+    });
   }, 120_000);
 });

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { writesBy } from "../support/audit.js";
+import { requestsBy, writesBy } from "../support/audit.js";
 import type { Kube } from "../support/kube.js";
 import {
   connect,
@@ -12,7 +12,7 @@ import {
   deploymentReady,
   watchUntil,
 } from "../support/kube.js";
-import type { Identity, LogLine } from "../support/monkey.js";
+import type { Identity, LogLine, Running } from "../support/monkey.js";
 import {
   asIdentity,
   chaosConfig,
@@ -22,6 +22,7 @@ import {
   runMonkey,
   scrape,
   startRun,
+  tokenIdentity,
 } from "../support/monkey.js";
 import { deployment, pdb, pod } from "../support/objects.js";
 import { DeploymentWatcher } from "../support/watcher.js";
@@ -31,6 +32,7 @@ let ns: string; // the workloads
 let selfNs: string; // the monkey's own namespace (Lease, identity)
 let id: Identity;
 const extraNamespaces: string[] = [];
+const extraSelves: string[] = []; // own namespaces of further monkey identities
 
 beforeAll(async () => {
   kube = connect(inject("kubeconfig"));
@@ -41,7 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const n of [ns, selfNs, ...extraNamespaces]) await deleteNamespace(kube, n);
-  await deleteIdentityBindings(kube, selfNs);
+  for (const n of [selfNs, ...extraSelves]) await deleteIdentityBindings(kube, n);
 });
 
 const configOf = chaosConfig;
@@ -58,6 +60,25 @@ async function uids(namespace: string): Promise<Set<string>> {
   );
 }
 
+/**
+ * Runs `body` against the started monkey `m`, then stops it (SIGTERM) whatever happened. The
+ * body's own failure is the one reported; only a body that passed goes on to require exit 0 (an
+ * `expect` in a `finally` would replace the first error with its own).
+ */
+async function thenStop<T>(m: Running, body: () => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await body();
+  } catch (err) {
+    m.proc.kill("SIGTERM");
+    await m.exited;
+    throw err;
+  }
+  m.proc.kill("SIGTERM");
+  expect(await m.exited, `exit code; stderr: ${m.stderr.slice(-5).join("\n")}`).toBe(0);
+  return result;
+}
+
 /** Runs `run` until `until` holds for its metrics, then SIGTERMs it and checks exit 0. */
 async function runFor(
   config: string,
@@ -65,7 +86,7 @@ async function runFor(
 ): Promise<{ metrics: Map<string, number>; logs: LogLine[] }> {
   const m = await startRun(config, id, selfNs);
   const port = m.port;
-  try {
+  return thenStop(m, async () => {
     await m.waitForLog((l) => l.msg === "config loaded", 30_000);
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -75,9 +96,61 @@ async function runFor(
         throw new Error(`condition not reached; last lines: ${JSON.stringify(m.logs.slice(-3))}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-  } finally {
-    m.proc.kill("SIGTERM");
-    expect(await m.exited).toBe(0);
+  });
+}
+
+/**
+ * A write by another ServiceAccount (`sentinel`, allowed to create ConfigMaps in `namespace`
+ * only), sent now and awaited in the audit log: once it is there, every request that completed
+ * before it was sent is there too, so "not in the log" means "not sent", not "not flushed yet".
+ */
+async function auditSentinel(namespace: string): Promise<void> {
+  const audit = inject("auditLog");
+  const name = `sentinel-${randomBytes(3).toString("hex")}`;
+  await kube.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  await kube.rbac.createNamespacedRole({
+    namespace,
+    body: {
+      metadata: { name },
+      rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["create"] }],
+    },
+  });
+  await kube.rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace }],
+    },
+  });
+  const sentinel = await tokenIdentity(kube, namespace, name);
+  const asSentinel = connect(sentinel.kubeconfig);
+  // RBAC caches settle quickly but not at once: retry a denied create for a little while.
+  for (let i = 0; ; i++) {
+    try {
+      await asSentinel.core.createNamespacedConfigMap({
+        namespace,
+        body: { metadata: { name }, data: { sentinel: "true" } },
+      });
+      break;
+    } catch (err) {
+      if (i >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  const deadline = Date.now() + 30_000;
+  const logged = () =>
+    writesBy(audit, sentinel.username).some(
+      (e) =>
+        e.verb === "create" &&
+        e.objectRef?.resource === "configmaps" &&
+        e.objectRef.name === name &&
+        e.responseStatus?.code === 201,
+    );
+  while (!logged()) {
+    if (Date.now() > deadline)
+      throw new Error(`the sentinel write ${namespace}/${name} never reached the audit log`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -291,24 +364,33 @@ describe("pod chaos", () => {
 
   it("in dry-run logs and counts victims and sends the API server no write at all", async () => {
     const audit = inject("auditLog");
-    // The audit log records this identity's writes: the earlier tests' kills are in it.
-    expect(writesBy(audit, id.username).length).toBeGreaterThan(0);
-    const dryId = await monkeyIdentity(kube, selfNs, "dry-monkey");
-    const writesBefore = writesBy(audit, dryId.username).length;
+    // Self-contained: its own workload namespace, its own monkey namespace and identity, so
+    // nothing here rests on what earlier tests did or left.
+    const dryNs = await createNamespace(kube, "e2e-pods-dry");
+    const drySelf = await createNamespace(kube, "e2e-pods-dry-self");
+    extraNamespaces.push(dryNs, drySelf);
+    extraSelves.push(drySelf);
+    await kube.apps.createNamespacedDeployment({
+      namespace: dryNs,
+      body: deployment(dryNs, "web", { replicas: 3 }),
+    });
+    await rolledOut("web", 3, dryNs);
+    const podsBefore = await uids(dryNs);
+    const dryId = await monkeyIdentity(kube, drySelf, "dry-monkey");
     const config = configOf(
       [
         {
           name: "web",
           kind: "Pod",
           schedule: "@every 2s",
-          selector: { namespaces: [ns], labelSelector: "app=web" },
+          selector: { namespaces: [dryNs], labelSelector: "app=web" },
         },
       ],
       { dryRun: true },
     );
-    const m = await startRun(config, dryId, selfNs);
+    const m = await startRun(config, dryId, drySelf);
     const port = m.port;
-    try {
+    await thenStop(m, async () => {
       for (let i = 0; i < 3; i++)
         await m.waitForLog(
           (l) =>
@@ -324,12 +406,21 @@ describe("pod chaos", () => {
         metricSum(metrics, "chaos_monkey_kills_total", { target: "web", result: "killed" }),
       ).toBe(0);
       expect(metricSum(metrics, "chaos_monkey_dry_run")).toBe(1);
-    } finally {
-      m.proc.kill("SIGTERM");
-      expect(await m.exited).toBe(0);
-    }
-    await new Promise((r) => setTimeout(r, 500)); // let the audit backend flush
-    expect(writesBy(audit, dryId.username).slice(writesBefore)).toEqual([]);
+    });
+    // The monkey has exited: a write sent now by someone else, once logged, shows the log holds
+    // everything the monkey ever sent.
+    await auditSentinel(dryNs);
+    const requests = requestsBy(audit, dryId.username);
+    // The log does record this identity: its reads of the pods it chose from are there...
+    expect(
+      requests.some((e) => ["list", "watch"].includes(e.verb) && e.objectRef?.resource === "pods"),
+      `the monkey's pod reads in the audit log (${requests.length} requests)`,
+    ).toBe(true);
+    // ...and not one write.
+    expect(writesBy(audit, dryId.username)).toEqual([]);
+    // From the cluster's side too: every pod that was there is still there.
+    const podsAfter = await uids(dryNs);
+    for (const u of podsBefore) expect(podsAfter.has(u), `pod ${u} untouched`).toBe(true);
   }, 120_000);
 
   it("once exits 0 when everything recovered and 3 when a replacement is slower than the timeout", async () => {

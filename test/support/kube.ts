@@ -74,6 +74,9 @@ export async function watchUntil<T extends k8s.KubernetesObject = k8s.Kubernetes
   },
 ): Promise<Observed<T>> {
   const watch = new k8s.Watch(kube.kc);
+  // client-node ends a watch that saw nothing for 30 s (its inactivity timeout): waiting on a
+  // slow change (a pod made Ready 30 s after it starts) must last as long as the caller asked.
+  (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = opts.timeoutMs + 5_000;
   let abort: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -107,8 +110,19 @@ export async function watchUntil<T extends k8s.KubernetesObject = k8s.Kubernetes
   }
 }
 
-// Readiness exactly as the monkey judges it.
-export { isPodReady } from "../../src/kube/objects.js";
+/**
+ * The tests' own reading of pod readiness, written from the Kubernetes API rather than taken from
+ * the monkey (src/kube/objects.ts), so that a bug there cannot agree with itself: the kubelet (here
+ * KWOK) reports readiness as the pod's `Ready` condition with status "True" (a string: "False" and
+ * "Unknown" are not ready), and a pod being deleted (deletionTimestamp set) is on its way out, so it
+ * no longer counts as ready, whatever its last condition says.
+ */
+export function isPodReady(pod: k8s.V1Pod): boolean {
+  if (pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null)
+    return false;
+  const ready = (pod.status?.conditions ?? []).filter((c) => c.type === "Ready");
+  return ready.length > 0 && ready.every((c) => c.status === "True");
+}
 
 /** Waits until Deployment namespace/name reports at least `replicas` ready replicas. */
 export async function deploymentReady(

@@ -362,18 +362,54 @@ export async function scrape(port: number): Promise<Map<string, number>> {
   return out;
 }
 
-/** Sum of every series of `name` whose labels include all of `labels`. */
+/** The series of `name` whose labels include all of `labels`, as `name{labels}` → value. */
+function matchingSeries(
+  m: Map<string, number>,
+  name: string,
+  labels: Record<string, string>,
+): [string, number][] {
+  const out: [string, number][] = [];
+  for (const [key, v] of m) {
+    const brace = key.indexOf("{");
+    const n = brace === -1 ? key : key.slice(0, brace);
+    if (n !== name) continue;
+    if (Object.entries(labels).every(([k, val]) => key.includes(`${k}="${val}"`)))
+      out.push([key, v]);
+  }
+  return out;
+}
+
+/**
+ * Sum of every series of `name` whose labels include all of `labels`; 0 when none matches. For
+ * counts where an absent series honestly means "none yet"; where it must exist, use metricValue.
+ */
 export function metricSum(
   m: Map<string, number>,
   name: string,
   labels: Record<string, string> = {},
 ): number {
-  let sum = 0;
-  for (const [key, v] of m) {
-    const brace = key.indexOf("{");
-    const n = brace === -1 ? key : key.slice(0, brace);
-    if (n !== name) continue;
-    if (Object.entries(labels).every(([k, val]) => key.includes(`${k}="${val}"`))) sum += v;
+  return matchingSeries(m, name, labels).reduce((sum, [, v]) => sum + v, 0);
+}
+
+/**
+ * Like metricSum, but throws when no series of `name` matches `labels` (a renamed metric, a
+ * dropped label or a metric never exported must not read as 0), or when a value is not a number.
+ */
+export function metricValue(
+  m: Map<string, number>,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  const series = matchingSeries(m, name, labels);
+  if (series.length === 0) {
+    const names = [...new Set([...m.keys()].map((k) => k.split("{")[0]))].filter((n) =>
+      n?.startsWith(name.split("_").slice(0, 2).join("_")),
+    );
+    throw new Error(
+      `no series ${name}${JSON.stringify(labels)} in the scrape (${m.size} series; similar names: ${names.join(", ") || "none"})`,
+    );
   }
-  return sum;
+  for (const [key, v] of series)
+    if (!Number.isFinite(v)) throw new Error(`series ${key} has no finite value: ${v}`);
+  return series.reduce((sum, [, v]) => sum + v, 0);
 }
