@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { DEFAULT_CONFIG_PATH, EXIT, UsageError } from "./commands/common.js";
 import type { CommonOptions, Env, Io } from "./commands/common.js";
 import { onceCommand } from "./commands/once.js";
-import { planCommand } from "./commands/plan.js";
+import { parseRfc3339, planCommand } from "./commands/plan.js";
 import { runCommand } from "./commands/run.js";
 import { validateCommand } from "./commands/validate.js";
 import { VERSION } from "./version.js";
@@ -20,6 +20,14 @@ const positiveInt = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number ≥ 1");
   return n;
+};
+const rfc3339 = (v: string): number => {
+  const ms = parseRfc3339(v);
+  if (ms === undefined)
+    throw new InvalidArgumentError(
+      `must be an RFC 3339 date-time such as 2026-03-29T00:30:00+01:00 (got "${v}")`,
+    );
+  return ms;
 };
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -124,11 +132,18 @@ export function buildProgram(ctx: MainContext, done: (code: Promise<number>) => 
       "read-only: next fire times per target, eligible objects now, and with --seed the victims a round would pick",
     )
     .option("--count <n>", "fire times to show per target", positiveInt, 5)
+    .option(
+      "--from <time>",
+      "list fire times after this RFC 3339 instant instead of now (shown in each target's zone)",
+      rfc3339,
+    )
     .addHelpText(
       "after",
-      "\nExample:\n  chaos-monkey plan --config config.yaml --count 3 --seed demo",
+      "\nExample:\n  chaos-monkey plan --config config.yaml --count 3 --seed demo --from 2026-03-29T00:30:00+01:00",
     )
-    .action((opts: CommonOptions & { count: number }) => done(planCommand(opts, ctx.env, ctx.io)));
+    .action((opts: CommonOptions & { count: number; from?: number }) =>
+      done(planCommand({ ...opts, fromMs: opts.from }, ctx.env, ctx.io)),
+    );
 
   program
     .command("validate")

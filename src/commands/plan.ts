@@ -15,6 +15,45 @@ import type { CommonOptions, Env, Io } from "./common.js";
 
 export interface PlanOptions extends CommonOptions {
   readonly count: number;
+  /** --from: list fire times after this instant (epoch ms) instead of after now. */
+  readonly fromMs?: number;
+}
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * Parses an RFC 3339 date-time (`2026-03-29T00:30:00+01:00`, `...Z`) into epoch ms; undefined
+ * when the text is not one or names a day or time that does not exist (Feb 30, 24:00).
+ */
+export function parseRfc3339(text: string): number | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const offset = offsetMinutes(m);
+  if (offset === undefined || !dateExists(y, mo, d) || h > 23 || mi > 59 || s > 59)
+    return undefined;
+  const frac = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
+  return Date.UTC(y, mo - 1, d, h, mi, s, frac) - offset * 60_000;
+}
+
+const dateExists = (y: number, mo: number, d: number): boolean =>
+  mo >= 1 && mo <= 12 && d >= 1 && d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+
+/** The zone offset of an RFC3339 match in minutes east of UTC; undefined when out of range. */
+function offsetMinutes(m: RegExpExecArray): number | undefined {
+  if (m[8]) return 0;
+  const h = Number(m[10]);
+  const mi = Number(m[11]);
+  if (h > 23 || mi > 59) return undefined;
+  return (m[9] === "-" ? -1 : 1) * (h * 60 + mi);
 }
 
 export function formatInZone(ms: number, zone: string): string {
@@ -97,8 +136,8 @@ function planTarget(x: {
     `target ${target.name}: ${target.kind}, schedule "${target.schedule}" in ${target.timezone}, mode ${target.mode}${target.mode === "one" || target.mode === "all" ? "" : ` ${target.value}`}`,
     ...planRecovery(target),
     `  ${activeLine(x.config, target, x.nowMs)}`,
-    `  next ${opts.count} fire times:`,
-    ...planFires(x.config, target, { nowMs: x.nowMs, count: opts.count }),
+    `  next ${opts.count} fire times${opts.fromMs === undefined ? "" : ` from ${formatInZone(opts.fromMs, target.timezone)}`}:`,
+    ...planFires(x.config, target, { nowMs: opts.fromMs ?? x.nowMs, count: opts.count }),
     `  eligible now: ${sel.eligible.length}${excluded ? ` (excluded: ${excluded})` : ""}`,
     ...sel.eligible
       .map(candidateKey)

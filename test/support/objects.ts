@@ -112,3 +112,48 @@ export function claim(
     },
   };
 }
+
+/** A StatefulSet of `replicas` pods (Parallel, so pods start together), no volumes. */
+export function statefulSet(
+  namespace: string,
+  name: string,
+  o: PodTemplateOptions = {},
+): k8s.V1StatefulSet {
+  const labels = { app: name, ...o.labels };
+  return {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name, namespace, labels: { app: name } },
+    spec: {
+      replicas: o.replicas ?? 1,
+      serviceName: name,
+      podManagementPolicy: "Parallel",
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels, ...(o.annotations ? { annotations: o.annotations } : {}) },
+        spec: podSpec(),
+      },
+    },
+  };
+}
+
+/** A DaemonSet: one pod on every (KWOK) node. */
+export function daemonSet(
+  namespace: string,
+  name: string,
+  o: Omit<PodTemplateOptions, "replicas"> = {},
+): k8s.V1DaemonSet {
+  const labels = { app: name, ...o.labels };
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name, namespace, labels: { app: name } },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels, ...(o.annotations ? { annotations: o.annotations } : {}) },
+        spec: podSpec(),
+      },
+    },
+  };
+}
