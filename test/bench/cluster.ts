@@ -408,7 +408,10 @@ const steady = countByKind(audit, readyAt + 1000, runEnd);
 const writes = (c: Map<string, number>, pred: (k: string) => boolean = () => true) =>
   countWhere(c, (k) => WRITE_VERBS.has(k.split(" ")[0] ?? "") && pred(k));
 const leaseWrites = writes(all, (k) => k.endsWith(" leases"));
-const victimWrites = writes(all, (k) => !k.endsWith(" leases"));
+// The journal (SPEC §7) in the monkey's own namespace: a round's entry before its kill and the
+// entry's removal when the recovery ends, reported apart from the writes on the cluster.
+const journalWrites = writes(all, (k) => k.endsWith(" configmaps"));
+const victimWrites = writes(all, (k) => !k.endsWith(" leases") && !k.endsWith(" configmaps"));
 const steadyLists = countWhere(steady, (k) => k.startsWith("list "));
 const steadyWatches = countWhere(steady, (k) => k.startsWith("watch "));
 const startupLists = countWhere(countByKind(audit, auditFrom, readyAt + 1000), (k) =>
@@ -485,6 +488,7 @@ const result = {
   requests: {
     victims,
     victimWrites,
+    journalWrites,
     leaseWrites,
     monkeyRequestsByKind: Object.fromEntries([...all].sort()),
     startupLists,
@@ -526,7 +530,7 @@ say(row("tick-to-kill ms", tickToKill));
 say(row("recovery error ms", accuracy) + `  (unmatched ${unmatched})`);
 say(`start-up to ready ms: ${startupMs.map((v) => v.toFixed(0)).join(", ")}`);
 say(
-  `writes: ${victimWrites} for ${victims} victims + ${leaseWrites} Lease; LISTs: ${startupLists} at start-up, ${steadyLists} while running; watches re-opened while running: ${steadyWatches}`,
+  `writes: ${victimWrites} for ${victims} victims + ${journalWrites} journal + ${leaseWrites} Lease; LISTs: ${startupLists} at start-up, ${steadyLists} while running; watches re-opened while running: ${steadyWatches}`,
 );
 say(
   `apiserver_request_total from start to the end of the measured run (all clients): ${evictionsPosted} eviction POSTs, ${listsAllClients} LISTs`,
