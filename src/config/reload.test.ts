@@ -1,4 +1,12 @@
-import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,4 +125,42 @@ describe("watchConfigFile", () => {
     expect(configs.map((c) => c.paused)).toEqual([true]);
     expect(invalid).toEqual([]);
   });
+});
+
+describe("a ConfigMap volume's layout (the kubelet's atomic swap)", () => {
+  // KWOK runs no kubelet, so this plays what the kubelet's AtomicWriter does for a ConfigMap
+  // volume: the file is a symlink into ..data, itself a symlink to a timestamped directory; an
+  // update writes a new directory, points ..data_tmp at it and renames ..data_tmp over ..data.
+  it("picks up the new config when ..data is swapped, and nothing before", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kcm-cm-"));
+    mkdirSync(join(dir, "..2026_12_02_01_00_00.1"));
+    writeFileSync(join(dir, "..2026_12_02_01_00_00.1", "config.yaml"), EXAMPLE);
+    symlinkSync("..2026_12_02_01_00_00.1", join(dir, "..data"));
+    symlinkSync("..data/config.yaml", join(dir, "config.yaml"));
+    const path = join(dir, "config.yaml");
+    const configs: Config[] = [];
+    const loaded = new Promise<void>((resolve) => {
+      const w = watchConfigFile(path, EXAMPLE, {
+        onConfig: (c) => {
+          configs.push(c);
+          resolve();
+        },
+        onInvalid: () => undefined,
+        debounceMs: 20,
+      });
+      close = () => w.close();
+    });
+    const next = EXAMPLE.replace("paused: false", "paused: true");
+    mkdirSync(join(dir, "..2026_12_02_01_05_00.2"));
+    writeFileSync(join(dir, "..2026_12_02_01_05_00.2", "config.yaml"), next);
+    expect(configs).toEqual([]); // a new directory alone changes nothing the file shows
+    symlinkSync("..2026_12_02_01_05_00.2", join(dir, "..data_tmp"));
+    renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
+    rmSync(join(dir, "..2026_12_02_01_00_00.1"), { recursive: true });
+    await Promise.race([
+      loaded,
+      new Promise((_, reject) => setTimeout(() => reject(new Error("no reload in 10 s")), 10_000)),
+    ]);
+    expect(configs.map((c) => c.paused)).toEqual([true]);
+  }, 15_000);
 });

@@ -384,11 +384,16 @@ describe("patterns added to the schema accept everything the parsers accept", ()
       ...["@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"],
       ...["@every 90s", "@every 1h30m", "@every  1.5s", "@every 0.5s", "@weekdays", "@every"],
     );
+    let parsed = 0;
     fc.assert(
       fc.property(padded(fc.oneof(cron, macro)), (s) => {
-        if (parseSchedule(s).ok) expect(matches(PATTERNS.schedule, s)).toBe(true);
+        if (!parseSchedule(s).ok) return;
+        parsed++;
+        expect(matches(PATTERNS.schedule, s)).toBe(true);
       }),
       { numRuns: 500 },
     );
+    // The property says something only about inputs that parse: most of them must.
+    expect(parsed).toBeGreaterThan(100);
   });
 });

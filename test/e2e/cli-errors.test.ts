@@ -142,6 +142,33 @@ describe("the first errors a user meets", () => {
     ]);
   });
 
+  it("--context picks the kubeconfig's other context (the current one points at nothing)", async () => {
+    const port = await freePort();
+    const path = editedKubeconfig((k) => {
+      const real = k.clusters[0];
+      const ctx = (
+        k as unknown as { contexts: { name: string; context: Record<string, unknown> }[] }
+      ).contexts[0];
+      if (!real || !ctx) throw new Error("no cluster or context");
+      k.clusters.push({
+        ...real,
+        name: "dead",
+        cluster: { ...real.cluster, server: `https://127.0.0.1:${port}` },
+      } as never);
+      (k as unknown as { contexts: unknown[] }).contexts.push({
+        name: "dead",
+        context: { ...ctx.context, cluster: "dead" },
+      });
+      (k as unknown as Record<string, unknown>)["current-context"] = "dead";
+    });
+    const dry = ["--dry-run", "--output", "json"];
+    const dead = await once(path, dry);
+    expect(dead.code).toBe(1);
+    expect(dead.lines[0]).toMatch(/connection refused/);
+    const live = await once(path, ["--context", "local", ...dry]);
+    expect(live.code, live.stderr).toBe(0);
+  });
+
   it("a --target that names no target: usage (exit 2), listing the targets", async () => {
     const r = await runMonkey([
       "once",
