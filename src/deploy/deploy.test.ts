@@ -11,6 +11,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load.js";
 import { createMetrics } from "../observe/metrics.js";
+import { imageNodeOptions, imageNodeVersion } from "../../test/support/image.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SKAFFOLD_SCHEMA = new URL("../../../shared/schemas/skaffold-v4beta14.json", import.meta.url);
@@ -323,6 +324,19 @@ describe("skaffold.yaml", () => {
     const validate = ajv.compile(schema);
     const ok = validate(skaffold);
     expect(ok, ajv.errorsText(validate.errors)).toBe(true);
+  });
+
+  it("runs the image on the Node the tests run on, with the NODE_OPTIONS the benchmark measured", () => {
+    const ensured = /^NODE_VERSION=(\S+)$/m.exec(
+      readFileSync(join(ROOT, "scripts/ensure-node.sh"), "utf8"),
+    )?.[1];
+    expect(ensured).toMatch(/^24\.\d+\.\d+$/);
+    expect(imageNodeVersion()).toBe(ensured);
+    const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
+    // The runtime stage runs the build stage's binary, not a base image's own Node.
+    expect(dockerfile).toMatch(/^COPY --from=build \/usr\/local\/bin\/node \/nodejs\/bin\/node$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", /m);
+    expect(imageNodeOptions().split(" ")).toContain("--max-semi-space-size=2");
   });
 
   it("builds the image from the Dockerfile and has one profile per overlay", () => {
