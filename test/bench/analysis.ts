@@ -125,3 +125,103 @@ export function seriesDelta(
 export function label(labels: string, key: string): string | undefined {
   return new RegExp(`[{,]${key}="([^"]*)"`).exec(labels)?.[1];
 }
+
+/** utime + stime of a /proc/PID/stat line, in ms (USER_HZ is 100 on Linux). */
+export function procCpuMs(stat: string): number {
+  // The command name may hold spaces and parentheses: fields count from the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Busy and total jiffies of the machine from /proc/stat's "cpu" line. */
+export function machineJiffies(procStat: string): { busy: number; total: number } {
+  const cpu = (procStat.split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+export function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+/**
+ * CPU a process spent above its idle rate over a window, per unit of work: `usedMs` in
+ * `seconds`, less `idleMsPerS` × `seconds` measured on the same process while nothing ran.
+ */
+export const aboveIdlePer = (
+  usedMs: number,
+  seconds: number,
+  idleMsPerS: number,
+  units: number,
+): number => (usedMs - idleMsPerS * seconds) / units;
+
+/** One row of the scaling curve (test/bench/results/curve.json), from one benchmark run. */
+export interface CurveRow {
+  readonly pods: number;
+  readonly deployments: number;
+  readonly namespaces: number;
+  readonly date: string;
+  readonly commit: string;
+  readonly durationS: number;
+  readonly victims: number;
+  /** Every start: the dry-run starts, then the measured one. */
+  readonly startupMs: readonly number[];
+  readonly peakRssMiB: number;
+  readonly medianRssMiB: number;
+  readonly heapFloorMiB: number;
+  readonly heapGrowthPct: number;
+  readonly tickToKillMs: { readonly p50: number; readonly p99: number };
+  readonly recoveryErrorP99Ms: number;
+  readonly monkeyCpuMsPerRound: number;
+  readonly apiserverCpuMsPerRound: number;
+  readonly etcdCpuMsPerRound: number;
+  /** Mean 1-minute load average over the measured run (2 cores). */
+  readonly load: number;
+  /** The NODE_OPTIONS the bundle ran with. */
+  readonly nodeOptions?: string;
+}
+
+/** The curve with `row` in place of any earlier run at the same number of pods. */
+export const mergeCurve = (rows: readonly CurveRow[], row: CurveRow): CurveRow[] =>
+  [...rows.filter((r) => r.pods !== row.pods), row].sort((a, b) => a.pods - b.pods);
+
+const fixed = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : "-");
+
+/** The curve as a text table, one scale per row. */
+export function curveTable(rows: readonly CurveRow[]): string {
+  const head = [
+    "pods",
+    "start-up s (max)",
+    "peak RSS MiB",
+    "median RSS MiB",
+    "heap floor MiB",
+    "tick-to-kill p50/p99 ms",
+    "recovery err p99 ms",
+    "monkey CPU ms/round",
+    "apiserver CPU ms/round",
+    "etcd CPU ms/round",
+    "load",
+  ];
+  const body = rows.map((r) => [
+    String(r.pods),
+    fixed(Math.max(...r.startupMs) / 1000, 2),
+    fixed(r.peakRssMiB),
+    fixed(r.medianRssMiB),
+    fixed(r.heapFloorMiB),
+    `${fixed(r.tickToKillMs.p50)}/${fixed(r.tickToKillMs.p99)}`,
+    fixed(r.recoveryErrorP99Ms),
+    fixed(r.monkeyCpuMsPerRound),
+    fixed(r.apiserverCpuMsPerRound),
+    fixed(r.etcdCpuMsPerRound),
+    fixed(r.load),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => c.padStart(widths[i] ?? 0)).join("  ");
+  return [line(head), ...body.map(line)].join("\n");
+}
+
+/** Change of `value` per 1,000 pods between two rows of the curve. */
+export const perThousandPods = (a: CurveRow, b: CurveRow, value: (r: CurveRow) => number): number =>
+  ((value(b) - value(a)) / (b.pods - a.pods)) * 1000;

@@ -32,6 +32,7 @@ export class RecoveryWatcher {
   private readonly byDeployment = new Map<string, string[]>(); // namespace/app → uids
   private readonly whole = new Map<string, { at: number; whole: boolean }[]>(); // namespace/name
   private readonly aborts: AbortController[] = [];
+  private stopped = false;
 
   constructor(
     private readonly kube: Kube,
@@ -39,31 +40,63 @@ export class RecoveryWatcher {
   ) {}
 
   async start(): Promise<void> {
-    const w = new k8s.Watch(this.kube.kc);
-    this.aborts.push(
-      await w.watch(
+    await Promise.all([
+      this.follow(
         this.scope.podsPath,
         this.scope.podSelector ? { labelSelector: this.scope.podSelector } : {},
-        (_t: string, p: k8s.V1Pod) => this.onPod(p),
-        () => undefined,
+        (p: k8s.V1Pod) => this.onPod(p),
       ),
-      await w.watch(
+      this.follow(
         this.scope.deploymentsPath,
         this.scope.deploymentFieldSelector
           ? { fieldSelector: this.scope.deploymentFieldSelector }
           : {},
-        (_t: string, d: k8s.V1Deployment) => {
+        (d: k8s.V1Deployment) => {
           const ok =
             (d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 1) &&
             (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
           push(this.whole, keyOf(d.metadata), { at: preciseNow(), whole: ok });
         },
-        () => undefined,
       ),
-    );
+    ]);
+  }
+
+  /**
+   * Watches `path` for as long as the watcher runs: a quiet stretch (client-node's inactivity
+   * timer gives up after 30 s without bytes; bookmarks keep it fed) or the server's own timeout
+   * ends one watch, and the next resumes from the last version seen.
+   */
+  private async follow<T extends k8s.KubernetesObject>(
+    path: string,
+    query: Record<string, string>,
+    onObject: (o: T) => void,
+  ): Promise<void> {
+    let rv = "";
+    const open = async (): Promise<void> => {
+      if (this.stopped) return;
+      const w = new k8s.Watch(this.kube.kc);
+      (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 5 * 60_000;
+      const abort = await w.watch(
+        path,
+        { ...query, allowWatchBookmarks: true, ...(rv ? { resourceVersion: rv } : {}) },
+        (type: string, o: T & { code?: number }) => {
+          // (A 410 is not expected within a run; should one come, start over from the present.)
+          if (type === "ERROR") rv = o.code === 410 ? "" : rv;
+          else rv = o.metadata?.resourceVersion ?? rv;
+          if (type !== "BOOKMARK" && type !== "ERROR") onObject(o);
+        },
+        (err: unknown) => {
+          if ((err as { statusCode?: number } | null)?.statusCode === 410) rv = "";
+          if (!this.stopped) setTimeout(() => void open(), err ? 200 : 50);
+        },
+      );
+      this.aborts.push(abort);
+    };
+    await open();
   }
 
   stop(): void {
+    this.stopped = true;
     for (const a of this.aborts) a.abort();
   }
 
