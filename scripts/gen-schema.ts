@@ -16,7 +16,7 @@ import { z } from "zod";
 import { DEFAULT_OPT_OUT_ANNOTATION, SYSTEM_NAMESPACES } from "../src/config/resolve.js";
 import { rawConfigSchema } from "../src/config/schema.js";
 import { DEFAULT_NOTIFY_EVENTS } from "../src/config/types.js";
-import { SELECTABLE_FIELDS } from "../src/select/labels.js";
+import { SELECTABLE_FIELDS } from "../src/selectors/labels.js";
 
 export const SCHEMA_PATH = fileURLToPath(new URL("../config/schema.json", import.meta.url));
 export const SCHEMA_ID = "https://chaos-monkey.io/schemas/config/v1/schema.json";

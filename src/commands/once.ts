@@ -4,11 +4,11 @@
 // time for the Lease, renews it while rounds and recoveries go on, and hands it over at the end
 // only once no write is in flight. Losing it midway is an error (exit 1), never a quiet skip.
 import seedrandom from "seedrandom";
-import { systemClock } from "../clock.js";
+import { systemClock, withDeadline } from "../clock.js";
+import { mayAct } from "../engine/election-policy.js";
 import { preflight } from "../kube/preflight.js";
 import type { Config, Target } from "../config/types.js";
 import { Monkey } from "../engine/monkey.js";
-import type { RoundReport } from "../engine/round.js";
 import { createMetrics } from "../observe/metrics.js";
 import type { RecoveryResult } from "../recover/types.js";
 import {
@@ -25,6 +25,7 @@ import type { CommonOptions, Env, Io } from "./common.js";
 import { renderSummary } from "./summary.js";
 import { exitCodeFor } from "./verdict.js";
 import type { RoundSummary } from "./verdict.js";
+import type { RoundReport } from "../engine/round-types.js";
 
 export interface OnceOptions extends CommonOptions {
   readonly target: readonly string[];
@@ -70,7 +71,7 @@ export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<
     self: cluster.self,
     identity: cluster.identity,
     // Live: only with the Lease acquired below. Dry-run: no Lease, nothing written.
-    isLeader: (c) => c.dryRun || (leader?.isLeader() ?? false),
+    isLeader: (c) => mayAct(c, leader),
     beginWrite: () => leader?.beginWrite(),
     announce: (n) => notifier.notify(n),
     rng: seedrandom(),
@@ -85,7 +86,8 @@ export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<
       return EXIT.error;
     }
     renewals = leader?.run(renewing.signal);
-    await withTimeout(
+    await withDeadline(
+      clock,
       monkey.load(config),
       opts.syncTimeoutMs ?? 60_000,
       "watch caches did not sync",
@@ -111,19 +113,5 @@ export async function onceCommand(opts: OnceOptions, env: Env, io: Io): Promise<
     await leader?.release(5000);
     await notifier.flush(NOTIFY_FLUSH_MS);
     notifier.close();
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000}s`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,7 +1,7 @@
 // chaos-monkey plan: read-only. The next fire times per target in its zone (blackouts marked),
 // the objects eligible right now, and with --seed the victims a round would pick.
 import seedrandom from "seedrandom";
-import { systemClock } from "../clock.js";
+import { systemClock, withDeadline } from "../clock.js";
 import { preflight } from "../kube/preflight.js";
 import type { Config, Target } from "../config/types.js";
 import { decide } from "../engine/round.js";
@@ -99,7 +99,7 @@ export async function planCommand(opts: PlanOptions, env: Env, io: Io): Promise<
   const view = new ClusterView({ kc: cluster.clients.kc, config, clock, rng: seedrandom() });
   view.start();
   try {
-    await view.waitForSync(AbortSignal.timeout(60_000));
+    await withDeadline(clock, view.waitForSync(), 60_000, "watch caches did not sync");
     const nowMs = clock.now();
     const lines: string[] = [
       `config ${opts.config}: ${config.dryRun ? "dry run" : "LIVE"}${config.paused ? ", PAUSED" : ""}`,

@@ -1,8 +1,8 @@
 // The verdict of `once` (SPEC §4): what each round did and how its victims recovered, and the
 // exit code that says it to a CronJob or a CI step. Shared by the table, JSON and JUnit outputs.
-import type { RoundReport } from "../engine/round.js";
 import type { RecoveryResult } from "../recover/types.js";
 import { EXIT } from "./common.js";
+import type { RoundReport } from "../engine/round-types.js";
 
 export interface RoundSummary {
   readonly report: RoundReport;

@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { systemClock } from "../clock.js";
 import { watchConfigFile } from "./reload.js";
 import type { Config } from "./types.js";
 
@@ -44,6 +45,7 @@ function setup() {
     onConfig: (c) => void configs.push(c),
     onInvalid: (e) => void invalid.push(e),
     debounceMs: 20,
+    clock: systemClock, // the file system's events come in real time
   });
   close = () => w.close();
   return { dir, path, configs, invalid };
@@ -147,6 +149,7 @@ describe("a ConfigMap volume's layout (the kubelet's atomic swap)", () => {
         },
         onInvalid: () => undefined,
         debounceMs: 20,
+        clock: systemClock,
       });
       close = () => w.close();
     });

@@ -5,6 +5,7 @@ import { watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
+import type { Clock } from "../clock.js";
 import type { Env } from "./env.js";
 import { loadConfig } from "./load.js";
 import type { Config } from "./types.js";
@@ -14,6 +15,7 @@ export interface ReloadHandlers {
   readonly onInvalid: (errors: readonly string[]) => void;
   /** Debounce for bursts of file events (editors and kubelet write in several steps). */
   readonly debounceMs?: number;
+  readonly clock: Clock;
   /** For `${NAME}` in probes and sinks, as at start. */
   readonly env?: Env;
 }
@@ -24,7 +26,8 @@ export function watchConfigFile(
   h: ReloadHandlers,
 ): { close(): void } {
   let last = initialText;
-  let timer: NodeJS.Timeout | undefined;
+  /** The debounce under way: a new file event cancels it and starts another. */
+  let pending: AbortController | undefined;
   let chain: Promise<void> = Promise.resolve();
   const check = async () => {
     let text: string;
@@ -44,15 +47,17 @@ export function watchConfigFile(
   const watcher: FSWatcher = watch(dirname(path), (_event, file) => {
     // ConfigMap volumes change "..data"; plain files change by name.
     if (file !== null && file !== name && !file.startsWith("..")) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
+    pending?.abort();
+    const debounce = (pending = new AbortController());
+    h.clock.sleep(h.debounceMs ?? 200, debounce.signal).then(
       // Reloads run one after another, never interleaved.
-      chain = chain.then(check, check);
-    }, h.debounceMs ?? 200);
+      () => void (chain = chain.then(check, check)),
+      () => undefined, // a later event took over, or the watch closed
+    );
   });
   return {
     close: () => {
-      clearTimeout(timer);
+      pending?.abort();
       watcher.close();
     },
   };

@@ -4,8 +4,8 @@
 import { parseDuration } from "../schedule/duration.js";
 import { parseBlackoutDate, parseTimeRange, parseWeekday } from "../schedule/blackout.js";
 import type { Blackout } from "../schedule/blackout.js";
-import { SELECTABLE_FIELDS, unselectableFields } from "../select/labels.js";
-import { compileNamePattern } from "../select/names.js";
+import { SELECTABLE_FIELDS, unselectableFields } from "../selectors/labels.js";
+import { compileNamePattern } from "../selectors/names.js";
 import { envReferences, expandEnv, Secret } from "./env.js";
 import type { Env } from "./env.js";
 import { optionalMs, resolveSteadyState, steadyIssues, steadyTexts } from "./resolve-steady.js";

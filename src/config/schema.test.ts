@@ -16,7 +16,7 @@ import {
 import { parseBlackoutDate, parseTimeRange, parseWeekday } from "../schedule/blackout.js";
 import { parseSchedule } from "../schedule/cron.js";
 import { parseDuration } from "../schedule/duration.js";
-import { parseFieldSelector, SELECTABLE_FIELDS, unselectableFields } from "../select/labels.js";
+import { parseFieldSelector, SELECTABLE_FIELDS, unselectableFields } from "../selectors/labels.js";
 import { loadConfig } from "./load.js";
 import { SYSTEM_NAMESPACES } from "./resolve.js";
 import { headerValueError, sinkUrlError } from "./schema.js";

@@ -1,12 +1,12 @@
 // The resolved configuration: defaults applied, durations in milliseconds, regexes compiled,
 // deep-frozen. Everything after the config layer reads this, never the YAML or the environment.
 import type { Blackout } from "../schedule/blackout.js";
-import type { NamePattern } from "../select/names.js";
+import type { NamePattern } from "../selectors/names.js";
 import type { Secret } from "./env.js";
 import type { SteadyState } from "./steady-state.js";
-
-export const TARGET_KINDS = ["Pod", "PersistentVolumeClaim", "PersistentVolume"] as const;
-export type TargetKind = (typeof TARGET_KINDS)[number];
+import type { TargetKind } from "../kinds.js";
+export { TARGET_KINDS } from "../kinds.js";
+export type { TargetKind } from "../kinds.js";
 
 export const MODES = ["one", "all", "fixed", "fixed-percent", "random-max-percent"] as const;
 export type Mode = (typeof MODES)[number];

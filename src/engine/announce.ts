@@ -3,7 +3,7 @@
 // a round.
 import type { ChaosNotification, NotifiedVictim } from "../notify/index.js";
 import type { RecoveryResult } from "../recover/types.js";
-import type { RoundReport, VictimReport } from "./round.js";
+import type { RoundReport, VictimReport } from "./round-types.js";
 
 export type Announce = (n: ChaosNotification) => void;
 

@@ -4,16 +4,16 @@
 // every generation: whatever is written, by a round or a recovery of any generation, is written
 // only while this process leads and the config in force now is live (SPEC §7.2, §7.5).
 import type { Clock } from "../clock.js";
+import type { Rng } from "../rng.js";
 import type { Config } from "../config/types.js";
 import type { KubeClients } from "../kube/client.js";
 import { eventSink } from "../kube/events.js";
 import { errorFields } from "../kube/errors.js";
 import { ClusterView } from "../kube/view.js";
 import { Finisher } from "../kill/finisher.js";
-import { killPod } from "../kill/pod.js";
-import type { PodRef } from "../kill/pod.js";
+import { killer } from "../kill/killer.js";
 import { recheckConsumer, recheckVictim, protectedNow } from "../kill/recheck.js";
-import { gated, killVolume, NotLeading, volumeApi } from "../kill/volume.js";
+import { volumeApi } from "../kill/volume.js";
 import { configMapJournalStore, Journal } from "../kube/journal.js";
 import type { Logger } from "../observe/logger.js";
 import type { Metrics } from "../observe/metrics.js";
@@ -21,13 +21,13 @@ import { RecoveryTracker } from "../recover/tracker.js";
 import type { Phase, RecoveryResult, Victim } from "../recover/types.js";
 import { ProbeLoop } from "../probe/loop.js";
 import type { Self } from "../select/candidate.js";
-import type { Target } from "../config/types.js";
 import { candidateKey } from "../select/candidate.js";
 import { runRound } from "./round.js";
-import type { RoundReport, RoundRequest } from "./round.js";
-import type { Killer, RoundJournal } from "./victim.js";
 import { recoveryNotifications, roundNotification } from "./announce.js";
 import type { Announce } from "./announce.js";
+import type { Killer } from "../kill/types.js";
+import type { RoundReport, RoundRequest, RoundJournal } from "./round-types.js";
+import { LOG } from "../observe/messages.js";
 
 export interface MonkeyDeps {
   readonly clients: KubeClients;
@@ -42,8 +42,8 @@ export interface MonkeyDeps {
   readonly beginWrite: () => (() => void) | undefined;
   /** Hands a notification to the sinks (never waits for them). */
   readonly announce?: Announce;
-  /** Backoff jitter of the watch caches (not a round's seeded generator). */
-  readonly rng: () => number;
+  /** Backoff jitter of the watch caches, and new round seeds (never a round's own choices). */
+  readonly rng: Rng;
 }
 
 interface Generation {
@@ -109,38 +109,14 @@ export class Monkey {
   }
 
   private killerFor(gen: Generation): Killer {
-    const { core } = this.deps.clients;
-    const { log, metrics } = this.deps;
-    return async ({ victim, ref, target, consumers }) => {
-      const podRef = { ...ref, namespace: victim.namespace };
-      if (victim.kind === "Pod")
-        return gated(this.gate, () => killPod(core, podRef, target.action)).catch(notLeading);
-      return killVolume(
-        {
-          api: volumeApi(core, victim.kind),
-          gate: this.gate,
-          restartConsumer: async (p: PodRef) => {
-            // A consumer is killed as any victim is: re-checked fresh, under the gate, evicted
-            // unless the target says delete (SPEC §7 threat model).
-            const again = await recheckConsumer(this.recheckDeps(gen.config, gen.view), p);
-            if (!again.ok)
-              return again.result === "gone" ? { result: "gone" } : { result: "changed" };
-            return gated(this.gate, () => killPod(core, again.ref, consumerAction(target))).catch(
-              notLeading,
-            );
-          },
-          log,
-          metrics,
-        },
-        {
-          kind: victim.kind,
-          victim: ref,
-          target,
-          consumers,
-          volume: victim.kind === "PersistentVolume" ? gen.view.volume(victim.name) : undefined,
-        },
-      );
-    };
+    return killer({
+      core: this.deps.clients.core,
+      gate: this.gate,
+      log: this.deps.log,
+      metrics: this.deps.metrics,
+      recheckConsumer: (p) => recheckConsumer(this.recheckDeps(gen.config, gen.view), p),
+      volume: (name) => gen.view.volume(name),
+    });
   }
 
   private readonly roundJournal: RoundJournal = {
@@ -262,7 +238,7 @@ export class Monkey {
           phase,
           seconds,
         });
-        log.info({ ...fields(v), phase, seconds }, "recovery phase reached");
+        log.info({ ...fields(v), phase, seconds }, LOG.RECOVERY_PHASE);
       },
       onEnd: (r: RecoveryResult) => {
         metrics.recoveryOutcome(r.victim.target.name, r.victim.kind, r.outcome);
@@ -286,7 +262,7 @@ export class Monkey {
             ...(r.notSteady ? { notSteady: r.notSteady } : {}),
             objectiveMissed: r.objectiveMissed,
           },
-          "recovery ended",
+          LOG.RECOVERY_ENDED,
         );
       },
     };
@@ -344,7 +320,9 @@ export class Monkey {
   async round(req: Omit<RoundRequest, "config">): Promise<RoundReport> {
     const gen = this.current;
     if (!gen) throw new Error("no config loaded");
-    const report = await this.runRound(gen, req);
+    // The target as the current config has it (a reload may have changed it since it was scheduled).
+    const target = gen.config.targets.find((t) => t.name === req.target.name) ?? req.target;
+    const report = await this.runRound(gen, { ...req, target });
     const n = roundNotification(report, { dryRun: gen.config.dryRun, atMs: this.deps.clock.now() });
     if (n) this.deps.announce?.(n);
     return report;
@@ -366,6 +344,7 @@ export class Monkey {
         metrics: this.deps.metrics,
         log: this.deps.log,
         clock: this.deps.clock,
+        rng: this.deps.rng,
         self: this.deps.self,
         isLeader: this.deps.isLeader,
       },
@@ -381,20 +360,4 @@ export class Monkey {
     this.generations.clear();
     this.current = undefined;
   }
-}
-
-const notLeading = (err: unknown) => {
-  if (err instanceof NotLeading)
-    return { result: "failed" as const, message: err.message, code: undefined };
-  throw err;
-};
-
-/** How consumers of a killed volume are restarted: as the target says (evict by default). */
-function consumerAction(target: Target) {
-  return {
-    method: target.action.method,
-    gracePeriodSeconds: target.action.gracePeriodSeconds,
-    stripFinalizers: [],
-    restartConsumers: false,
-  };
 }

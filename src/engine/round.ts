@@ -1,87 +1,29 @@
 // One round of one target (SPEC §1): gates → select → kill → hand victims to recovery. Deciding
 // is done by the pure modules; this file only sequences them, and never throws: a failure is
 // logged, counted and reported, and the loop goes on.
-import { randomBytes } from "node:crypto";
 import seedrandom from "seedrandom";
-import type { Clock } from "../clock.js";
+import { newSeed } from "../rng.js";
 import type { Config, Target } from "../config/types.js";
-import type { EventSink } from "../kube/events.js";
-import type { ClusterView } from "../kube/view.js";
 import type { Metrics, SkipReason } from "../observe/metrics.js";
-import type { Logger } from "../observe/logger.js";
-import type { RecoveryResult, Victim } from "../recover/types.js";
+import type { RecoveryResult } from "../recover/types.js";
 import { inBlackout } from "../schedule/blackout.js";
 import type { Candidate, Self } from "../select/candidate.js";
 import { candidateKey } from "../select/candidate.js";
 import { selectVictims } from "../select/select.js";
 import type { Selection } from "../select/select.js";
-import type { WriteGate } from "../kube/journal.js";
 import { NotAllowed } from "../kube/journal.js";
-import { entryOf, killOne, recheckReport } from "./victim.js";
-import type { Killer, Recheck, RoundCtx, RoundJournal } from "./victim.js";
-import type { ConsumerKill } from "../kill/pod.js";
-import type { CheckRound } from "../probe/loop.js";
-
-/** Where victims go after the kill: the recovery tracker(s) of the running config generations. */
-export interface Recoveries {
-  inFlight(target: string): number;
-  track(victim: Victim): Promise<RecoveryResult>;
-}
-
-export interface RoundDeps {
-  readonly view: ClusterView;
-  readonly tracker: Recoveries;
-  readonly kill: Killer;
-  readonly emit: EventSink;
-  readonly metrics: Metrics;
-  readonly log: Logger;
-  readonly clock: Clock;
-  readonly self: Self;
-  /** May this replica act on this config now (the Lease, unless the config is dry-run)? */
-  readonly isLeader: (config: Config) => boolean;
-  /** Asked before every write (journal, kill, strip, Event): leading, and the config in force live. */
-  readonly gate: WriteGate;
-  readonly journal: RoundJournal;
-  /** The target's steady-state probes, each run once now (undefined: it has none). */
-  readonly steadyBefore: (target: Target) => Promise<CheckRound> | undefined;
-  /** A fresh read of what a victim's eligibility rests on, right before its kill. */
-  readonly recheck: (victim: Candidate, target: Target) => Promise<Recheck>;
-}
-
-export interface RoundRequest {
-  readonly config: Config;
-  readonly target: Target;
-  /** The scheduled fire time (or now, for `once`). */
-  readonly tickMs: number;
-  /** --seed; else config.seed; else a new random seed. */
-  readonly seed?: string | undefined;
-  /** `once --force`: run despite paused and blackout windows. */
-  readonly force?: boolean;
-}
-
-export type VictimResult =
-  "killed" | "pdb" | "gone" | "changed" | "excluded" | "failed" | "terminating" | "dry_run";
-export interface VictimReport {
-  readonly kind: Target["kind"];
-  readonly namespace: string;
-  readonly name: string;
-  readonly result: VictimResult;
-  readonly message?: string;
-  /** Volumes: the consumer pods restarted with the victim, each with its own result. */
-  readonly consumers?: readonly ConsumerKill[];
-}
-
-export interface RoundReport {
-  readonly round: string;
-  readonly target: string;
-  readonly seed: string;
-  readonly skipped: SkipReason | undefined;
-  readonly eligible: number;
-  readonly victims: readonly VictimReport[];
-  readonly failed: boolean;
-  /** Settles when every killed victim's recovery has ended. */
-  readonly recoveries: Promise<RecoveryResult[]>;
-}
+import { ownerWhole } from "../recover/readiness.js";
+import { candidatesOf, namespacesOf } from "../select/from-view.js";
+import type { CandidateView } from "../select/from-view.js";
+import { entryOf, killOne, recheckReport } from "./kill-one.js";
+import type {
+  RoundCtx,
+  RoundDeps,
+  RoundReport,
+  RoundRequest,
+  VictimReport,
+} from "./round-types.js";
+import { LOG } from "../observe/messages.js";
 
 const compactTime = (ms: number) =>
   new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/[-:]|\.000/g, "");
@@ -110,7 +52,7 @@ export function gate(req: RoundRequest, state: GateState): SkipReason | undefine
 
 export async function runRound(req: RoundRequest, deps: RoundDeps): Promise<RoundReport> {
   const { target, config } = req;
-  const seed = req.seed || config.seed || randomBytes(8).toString("hex");
+  const seed = req.seed || config.seed || newSeed(deps.rng);
   const round = roundId(target.name, req.tickMs);
   const log = deps.log.child({ round, target: target.name, seed });
   const base = {
@@ -130,7 +72,7 @@ export async function runRound(req: RoundRequest, deps: RoundDeps): Promise<Roun
   });
   if (skip) {
     deps.metrics.roundSkipped(target.name, skip);
-    log.info({ reason: skip }, "round skipped");
+    log.info({ reason: skip }, LOG.ROUND_SKIPPED);
     return { ...base, skipped: skip };
   }
   try {
@@ -147,20 +89,20 @@ export async function runRound(req: RoundRequest, deps: RoundDeps): Promise<Roun
 export function decide(x: {
   target: Target;
   config: Config;
-  view: ClusterView;
+  view: CandidateView;
   self: Self;
   seed: string;
   nowMs: number;
 }): Selection {
   return selectVictims({
-    candidates: x.view.candidates(x.target),
+    candidates: candidatesOf(x.view, x.target),
     target: x.target,
     safety: x.config.safety,
     nowMs: x.nowMs,
-    namespaces: x.view.namespaces(),
+    namespaces: namespacesOf(x.view),
     self: x.self,
     rng: seedrandom(x.seed),
-    healthy: (c) => c.owner === undefined || x.view.healthy(c.owner),
+    healthy: (c) => c.owner === undefined || ownerWhole(x.view.workload, c.owner),
   });
 }
 
@@ -189,7 +131,7 @@ async function selectAndKill(
       victims: selection.victims.map(candidateKey),
       decisionMs: Math.round((deps.clock.now() - started) * 1000) / 1000,
     },
-    "victims selected",
+    LOG.VICTIMS_SELECTED,
   );
   for (const d of selection.drops)
     log.info({ victim: candidateKey(d.candidate), reason: d.reason }, "victim dropped");
@@ -200,69 +142,48 @@ async function selectAndKill(
     eligible: selection.eligible.length,
     failed: false,
   };
-  if (selection.victims.length === 0) {
-    const reason = selection.drops[0]?.reason ?? "no_candidates";
-    countSkips(
-      deps.metrics,
-      target.name,
-      [reason, ...selection.drops.slice(1).map((d) => d.reason)],
-      true,
-    );
-    log.info({ reason }, "round skipped");
+  const drops = selection.drops.map((d) => d.reason);
+  /** The round ends skipped, having killed nothing: counted once, logged once. */
+  const skip = (reason: SkipReason, victimSkips: readonly SkipReason[], why: object) => {
+    countRound(deps.metrics, target.name, reason, victimSkips);
+    log.info({ reason, ...why }, LOG.ROUND_SKIPPED);
     return { ...base, skipped: reason, victims: [], recoveries: Promise.resolve([]) };
-  }
-  countSkips(
-    deps.metrics,
-    target.name,
-    selection.drops.map((d) => d.reason),
-    false,
-  );
+  };
+  if (selection.victims.length === 0)
+    // The first drop (or the lack of candidates) is the round's reason; the rest count per victim.
+    return skip(drops[0] ?? "no_candidates", drops.slice(1), {});
   // The hypothesis (SPEC §2 steadyState.before): no kill of a service that is not steady now.
   const unsteady = await failingProbes(target, deps);
-  if (unsteady) {
-    deps.metrics.roundSkipped(target.name, "not_steady");
-    log.info({ reason: "not_steady", probes: unsteady }, "round skipped");
-    return { ...base, skipped: "not_steady", victims: [], recoveries: Promise.resolve([]) };
-  }
+  if (unsteady) return skip("not_steady", drops, { probes: unsteady });
   const killed = await killVictims(selection.victims, req, deps, ctx);
-  if (killed.skipped) {
-    deps.metrics.roundSkipped(target.name, "not_leader");
-    log.info({ reason: "not_leader", why: killed.skipped }, "round skipped");
-    return { ...base, skipped: "not_leader", victims: [], recoveries: Promise.resolve([]) };
-  }
+  if (killed.skipped) return skip("not_leader", drops, { why: killed.skipped });
   const { reports, recoveries } = killed;
-  const refused = reports.filter((r) => r.result === "pdb").length;
+  const pdbs = reports.filter((r) => r.result === "pdb").map((): SkipReason => "pdb");
   const anyKilled = reports.some((r) => r.result === "killed" || r.result === "dry_run");
-  if (!anyKilled && refused > 0) {
-    countSkips(
-      deps.metrics,
-      target.name,
-      reports.filter((r) => r.result === "pdb").map(() => "pdb"),
-      true,
-    );
-    return { ...base, skipped: "pdb", victims: reports, recoveries: Promise.all(recoveries) };
-  }
-  countSkips(
-    deps.metrics,
-    target.name,
-    reports.filter((r) => r.result === "pdb").map(() => "pdb"),
-    false,
-  );
-  deps.metrics.roundRan(target.name);
-  return { ...base, skipped: undefined, victims: reports, recoveries: Promise.all(recoveries) };
+  // Every victim refused by a budget: the round counts as skipped for "pdb", once.
+  const refused = !anyKilled && pdbs.length > 0;
+  countRound(deps.metrics, target.name, refused ? "pdb" : undefined, [
+    ...drops,
+    ...(refused ? pdbs.slice(1) : pdbs),
+  ]);
+  return {
+    ...base,
+    skipped: refused ? "pdb" : undefined,
+    victims: reports,
+    recoveries: Promise.all(recoveries),
+  };
 }
 
-/** Counts victim-level skips; when the whole round was skipped, the first also counts the round. */
-function countSkips(
+/** How a round ended, as the metrics count it: its own skip (or that it ran), and each victim skipped. */
+function countRound(
   metrics: Metrics,
   target: string,
-  reasons: readonly SkipReason[],
-  roundSkipped: boolean,
+  round: SkipReason | undefined,
+  victimSkips: readonly SkipReason[],
 ): void {
-  reasons.forEach((reason, i) => {
-    if (i === 0 && roundSkipped) metrics.roundSkipped(target, reason);
-    else metrics.skipped(target, reason);
-  });
+  if (round) metrics.roundSkipped(target, round);
+  else metrics.roundRan(target);
+  for (const reason of victimSkips) metrics.skipped(target, reason);
 }
 
 /**
@@ -285,7 +206,7 @@ async function killVictims(
   if (config.dryRun) {
     for (const v of victims) {
       deps.metrics.kill(target.name, v.kind, v.namespace, "dry_run");
-      ctx.log.info({ victim: candidateKey(v), owner: v.owner?.name }, "would kill (dry run)");
+      ctx.log.info({ victim: candidateKey(v), owner: v.owner?.name }, LOG.WOULD_KILL);
       reports.push({ kind: v.kind, namespace: v.namespace, name: v.name, result: "dry_run" });
     }
     return { reports, recoveries };

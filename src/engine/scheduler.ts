@@ -7,6 +7,7 @@ import type { Logger } from "../observe/logger.js";
 import type { Metrics } from "../observe/metrics.js";
 import { nextFire, parseSchedule } from "../schedule/cron.js";
 import { tickJitter } from "../schedule/jitter.js";
+import { LOG } from "../observe/messages.js";
 
 export interface SchedulerDeps {
   readonly clock: Clock;
@@ -73,10 +74,7 @@ export class Scheduler {
       });
       const now = clock.now();
       if (now - fire > 1000 + target.jitterMs)
-        log.warn(
-          { target: target.name, lateMs: Math.round(now - fire) },
-          "round ran late; missed ticks are skipped",
-        );
+        log.warn({ target: target.name, lateMs: Math.round(now - fire) }, LOG.ROUND_LATE);
       after = Math.max(fire, now);
     }
   }

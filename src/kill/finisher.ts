@@ -16,6 +16,7 @@ import type { Clock } from "../clock.js";
 import { configuredStrip, finishDecision } from "./strip.js";
 import type { Volume, VolumeApi } from "./volume.js";
 import { stripFinalizers } from "./volume.js";
+import { LOG } from "../observe/messages.js";
 
 export interface FinisherDeps {
   readonly journal: Journal;
@@ -86,7 +87,7 @@ export class Finisher {
     this.deps.metrics.recoveryOutcome(entry.target, entry.kind, "aborted");
     this.deps.log.warn(
       { round: entry.round, target: entry.target, victim: keyOf(entry), kind: entry.kind },
-      "recovery of an interrupted round counted aborted",
+      LOG.INTERRUPTED_RECOVERY_ABORTED,
     );
   }
 
@@ -124,7 +125,7 @@ export class Finisher {
       for (const f of stripped) metrics.finalizerStripped(entry.kind, f);
       log.warn(
         { victim: keyOf(entry), round: entry.round, stripped },
-        "finished the strip of an interrupted round",
+        LOG.INTERRUPTED_STRIP_FINISHED,
       );
       return !this.deps.tracked(entry.uid);
     } catch (err) {

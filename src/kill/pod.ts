@@ -5,40 +5,13 @@
 import type { CoreV1Api } from "@kubernetes/client-node";
 import type { Action } from "../config/types.js";
 import { errorFields } from "../kube/errors.js";
+import type { KillOutcome, ObjectRef } from "./types.js";
 
-export type KillOutcome =
-  | {
-      readonly result: "killed";
-      readonly stripped?: readonly string[];
-      readonly restarted?: number;
-      /** Volumes: each consumer pod restarted, and how. */
-      readonly consumers?: readonly ConsumerKill[];
-    }
-  | {
-      readonly result: "terminating";
-      readonly message: string;
-      readonly consumers?: readonly ConsumerKill[];
-    }
-  | { readonly result: "pdb"; readonly message: string }
-  | { readonly result: "gone" }
-  | { readonly result: "changed" }
-  | { readonly result: "failed"; readonly message: string; readonly code: number | undefined };
-
-export interface ConsumerKill {
-  readonly namespace: string;
-  readonly name: string;
-  readonly result: string;
-}
-
-export interface PodRef {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  /** The version the kill decision was checked against (SPEC §7 threat model). */
-  readonly resourceVersion?: string | undefined;
-}
-
-export async function killPod(core: CoreV1Api, pod: PodRef, action: Action): Promise<KillOutcome> {
+export async function killPod(
+  core: CoreV1Api,
+  pod: ObjectRef,
+  action: Action,
+): Promise<KillOutcome> {
   const deleteOptions = {
     preconditions: {
       uid: pod.uid,

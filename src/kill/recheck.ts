@@ -8,17 +8,17 @@ import type { Clock } from "../clock.js";
 import type { Config, Target } from "../config/types.js";
 import { statusCode } from "../kube/client.js";
 import type { JournalEntry } from "../kube/journal.js";
-import { namespaceInfo, podCandidate } from "../kube/objects.js";
-import type { ClusterView } from "../kube/view.js";
 import type { Candidate, NamespaceInfo, Self } from "../select/candidate.js";
 import { exclusionReason, protectionReason } from "../select/eligibility.js";
-import type { Recheck } from "../engine/victim.js";
-import type { PodRef } from "./pod.js";
-import type { ObjectRef, Volume } from "./volume.js";
+import type { Volume } from "./volume.js";
+import type { ObjectRef, Recheck } from "./types.js";
+import { namespaceInfo, podCandidate } from "../select/from-objects.js";
+import { candidateOf, namespacesOf } from "../select/from-view.js";
+import type { CandidateView } from "../select/from-view.js";
 
 export interface RecheckDeps {
   readonly core: CoreV1Api;
-  readonly view: ClusterView;
+  readonly view: CandidateView;
   readonly config: Config;
   readonly self: Self;
   readonly clock: Clock;
@@ -49,7 +49,7 @@ async function freshNamespaces(
   deps: RecheckDeps,
   c: Candidate,
 ): Promise<Map<string, NamespaceInfo>> {
-  const out = new Map(deps.view.namespaces());
+  const out = namespacesOf(deps.view);
   for (const ns of c.guardNamespaces) {
     const fresh = await orUndefined<V1Namespace>(deps.core.readNamespace({ name: ns }));
     if (fresh) out.set(ns, namespaceInfo(fresh));
@@ -73,7 +73,7 @@ export async function recheckVictim(
 ): Promise<Recheck> {
   const obj = await read(deps.core, victim.kind, victim);
   if (!obj || obj.metadata?.uid !== victim.uid) return { ok: false, result: "gone" };
-  const fresh = deps.view.candidateOf(victim.kind, obj);
+  const fresh = candidateOf(deps.view, victim.kind, obj);
   const reason = exclusionReason(fresh, {
     target,
     safety: deps.config.safety,
@@ -90,7 +90,7 @@ export async function recheckVictim(
  * A pod to restart with a volume victim, read again: never one that is opted out (itself or its
  * namespace), in an excluded namespace, or the monkey's own (SPEC §7 threat model).
  */
-export async function recheckConsumer(deps: RecheckDeps, pod: PodRef): Promise<Recheck> {
+export async function recheckConsumer(deps: RecheckDeps, pod: ObjectRef): Promise<Recheck> {
   const obj = await read(deps.core, "Pod", pod);
   if (!obj || obj.metadata?.uid !== pod.uid || obj.metadata.deletionTimestamp)
     return { ok: false, result: "gone" };
@@ -110,7 +110,7 @@ export async function protectedNow(
   entry: JournalEntry,
   obj: Volume,
 ): Promise<string | undefined> {
-  const fresh = deps.view.candidateOf(entry.kind, obj);
+  const fresh = candidateOf(deps.view, entry.kind, obj);
   return protectionReason(fresh, {
     safety: deps.config.safety,
     namespaces: await freshNamespaces(deps, fresh),

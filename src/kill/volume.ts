@@ -14,18 +14,11 @@ import { errorFields } from "../kube/errors.js";
 import type { WriteGate } from "../kube/journal.js";
 import type { Logger } from "../observe/logger.js";
 import type { Metrics } from "../observe/metrics.js";
-import type { ConsumerKill, KillOutcome, PodRef } from "./pod.js";
 import { leakRisk, stripPlan } from "./strip.js";
+import type { ConsumerKill, KillOutcome, ObjectRef } from "./types.js";
+import { LOG } from "../observe/messages.js";
 
 export type Volume = V1PersistentVolumeClaim | V1PersistentVolume;
-
-/** A claim or volume as the calls need it ("" namespace for a volume). */
-export interface ObjectRef {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly resourceVersion?: string | undefined;
-}
 
 /** The API calls a volume kill makes, for one kind (claims are namespaced, volumes are not). */
 export interface VolumeApi {
@@ -77,7 +70,7 @@ export interface VolumeKillDeps {
   /** Before every write: may this process write now (leader, live config)? */
   readonly gate: WriteGate;
   /** Restarts one consumer pod (re-checked for eligibility and gated by the caller). */
-  readonly restartConsumer: (pod: PodRef) => Promise<KillOutcome>;
+  readonly restartConsumer: (pod: ObjectRef) => Promise<KillOutcome>;
   readonly log: Logger;
   readonly metrics: Metrics;
 }
@@ -88,7 +81,7 @@ export interface VolumeKill {
   readonly victim: ObjectRef;
   readonly target: Target;
   /** Pods mounting the claim (for a volume: its bound claim), when restartConsumers. */
-  readonly consumers: readonly PodRef[];
+  readonly consumers: readonly ObjectRef[];
   /** The volume's current object, for the leak warning (undefined for a claim). */
   readonly volume?: V1PersistentVolume | undefined;
 }
@@ -186,7 +179,7 @@ async function stripAfterDelete(deps: VolumeKillDeps, k: VolumeKill): Promise<st
   } catch (err) {
     // The journal entry stays: the finisher completes the strip later (SPEC §7.4).
     deps.metrics.error("strip");
-    deps.log.error({ victim: k.victim.name, ...errorFields(err) }, "strip failed; will retry");
+    deps.log.error({ victim: k.victim.name, ...errorFields(err) }, LOG.STRIP_FAILED);
     return [];
   }
 }

@@ -11,7 +11,7 @@
 // Every write goes through the writes gate (the Lease term, the config being live), so a process
 // that is not leading, or a dry-run one, never writes it.
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
-import type { TargetKind } from "../config/types.js";
+import type { TargetKind } from "../kinds.js";
 import { statusCode } from "./client.js";
 
 export const JOURNAL_NAME = "chaos-monkey-journal";

@@ -14,6 +14,7 @@ import type { Logger } from "../observe/logger.js";
 import { errorFields } from "./errors.js";
 import { LeaseConflict, microTime } from "./lease-api.js";
 import type { LeaseApi, LeaseRecord, LeaseSpec } from "./lease-api.js";
+import { LOG } from "../observe/messages.js";
 
 export interface LeaderOptions {
   readonly lease: LeaseApi;
@@ -142,7 +143,7 @@ export class LeaderElector {
       if (record?.spec.holderIdentity !== this.opts.identity) return;
       const spec: LeaseSpec = { ...record.spec, holderIdentity: "", leaseDurationSeconds: 1 };
       await this.lease.replace({ ...record, spec }, calls.signal);
-      this.log.info({ identity: this.opts.identity }, "lease released");
+      this.log.info({ identity: this.opts.identity }, LOG.LEASE_RELEASED);
     } catch (err) {
       this.log.warn(errorFields(err), "lease not released; it will expire");
     } finally {
@@ -235,7 +236,7 @@ export class LeaderElector {
   private becomeLeader(): void {
     if (this.leading) return;
     this.leading = true;
-    this.log.info({ identity: this.opts.identity }, "became leader");
+    this.log.info({ identity: this.opts.identity }, LOG.BECAME_LEADER);
     const watch = new AbortController();
     this.termWatch = watch;
     void this.endTermOnTime(watch.signal);
@@ -258,7 +259,7 @@ export class LeaderElector {
     this.leading = false;
     this.termWatch?.abort();
     this.termWatch = undefined;
-    this.log.info({ identity: this.opts.identity, reason }, "lost leadership");
+    this.log.info({ identity: this.opts.identity, reason }, LOG.LOST_LEADERSHIP);
     this.opts.onChange?.(false);
   }
 

@@ -1,11 +1,9 @@
-// Reading Kubernetes objects as the monkey needs them: pods as selection candidates, owners
-// resolved to the top-level workload, and whether a workload is whole. Pure functions over the
-// API's JSON.
+// Kubernetes objects as the caches hold them: the workload kinds, owners resolved to the
+// top-level workload, and the slimmed pod a cache keeps. Pure functions over the API's JSON.
 import type {
   V1ObjectMeta,
   V1DaemonSet,
   V1Deployment,
-  V1Namespace,
   V1OwnerReference,
   V1Pod,
   V1PodSpec,
@@ -13,7 +11,14 @@ import type {
   V1ReplicaSet,
   V1StatefulSet,
 } from "@kubernetes/client-node";
-import type { Candidate, NamespaceInfo, WorkloadRef } from "../select/candidate.js";
+
+/** A workload as an owner reference names it. */
+export interface WorkloadRef {
+  readonly kind: string; // Deployment, StatefulSet, DaemonSet, ReplicaSet (bare), Job, ...
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
 
 export type Workload = V1Deployment | V1StatefulSet | V1DaemonSet | V1ReplicaSet;
 export const WORKLOAD_RESOURCES = {
@@ -46,59 +51,6 @@ export function topOwner(pod: V1Pod, lookup: WorkloadLookup): WorkloadRef | unde
       return { kind: "Deployment", namespace, name: parent.name, uid: parent.uid };
   }
   return { kind: ref.kind, namespace, name: ref.name, uid: ref.uid };
-}
-
-/** The metadata part of a candidate, the same for every kind. */
-// eslint-disable-next-line complexity -- `??` defaults for absent fields, not branching logic
-export function baseOf(m: V1ObjectMeta | undefined) {
-  return {
-    namespace: m?.namespace ?? "",
-    name: m?.name ?? "",
-    uid: m?.uid ?? "",
-    labels: m?.labels ?? {},
-    annotations: m?.annotations ?? {},
-    createdAtMs: m?.creationTimestamp === undefined ? 0 : new Date(m.creationTimestamp).getTime(),
-    deleting: m?.deletionTimestamp !== undefined && m.deletionTimestamp !== null,
-  };
-}
-
-export function podCandidate(pod: V1Pod, lookup: WorkloadLookup): Candidate {
-  const m = pod.metadata;
-  const namespace = m?.namespace ?? "";
-  return {
-    ...baseOf(m),
-    kind: "Pod",
-    phase: pod.status?.phase,
-    guardNamespaces: [namespace],
-    guardAnnotations: [],
-    consumers: [],
-    owner: topOwner(pod, lookup),
-    fields: podFields(pod),
-  };
-}
-
-/** Every field a Pod field selector may name (SELECTABLE_FIELDS.Pod), read from the pod. */
-function podFields(pod: V1Pod): Record<string, string | undefined> {
-  const { spec, status, metadata: m } = pod;
-  return {
-    "metadata.name": m?.name,
-    "metadata.namespace": m?.namespace ?? "",
-    "spec.nodeName": spec?.nodeName,
-    "spec.restartPolicy": spec?.restartPolicy,
-    "spec.schedulerName": spec?.schedulerName,
-    "spec.serviceAccountName": spec?.serviceAccountName,
-    "status.nominatedNodeName": status?.nominatedNodeName,
-    "status.phase": status?.phase,
-    "status.podIP": status?.podIP,
-  };
-}
-
-export function namespaceInfo(ns: V1Namespace): NamespaceInfo {
-  return {
-    name: ns.metadata?.name ?? "",
-    labels: ns.metadata?.labels ?? {},
-    annotations: ns.metadata?.annotations ?? {},
-  };
 }
 
 /**
@@ -142,27 +94,4 @@ export function podEssentials(pod: V1Pod): V1Pod {
         .map((c) => ({ type: c.type, status: c.status })),
     },
   };
-}
-
-export function isPodReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-}
-
-/** Desired and ready counts as the workload's controller reports them. */
-export function readiness(kind: string, w: Workload): { desired: number; ready: number } {
-  if (kind === "DaemonSet") {
-    const s = (w as V1DaemonSet).status;
-    return { desired: s?.desiredNumberScheduled ?? 0, ready: s?.numberReady ?? 0 };
-  }
-  const spec = (w as V1Deployment).spec;
-  const status = (w as V1Deployment).status;
-  return { desired: spec?.replicas ?? 1, ready: status?.readyReplicas ?? 0 };
-}
-
-/** The workload is whole: its controller has seen the latest spec and all desired replicas are ready. */
-export function workloadWhole(kind: string, w: Workload): boolean {
-  const observed = w.status?.observedGeneration ?? 0;
-  if (observed < (w.metadata?.generation ?? 0)) return false;
-  const { desired, ready } = readiness(kind, w);
-  return ready >= desired;
 }

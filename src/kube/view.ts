@@ -11,22 +11,15 @@ import type {
 } from "@kubernetes/client-node";
 import type { Clock } from "../clock.js";
 import type { Config, Target } from "../config/types.js";
-import type { Candidate, NamespaceInfo, WorkloadRef } from "../select/candidate.js";
-import { podWatchFieldSelector } from "../select/labels.js";
+import { podWatchFieldSelector } from "../selectors/labels.js";
 import { Informer } from "./informer.js";
 import type { InformerEvent } from "./informer.js";
-import {
-  namespaceInfo,
-  podCandidate,
-  podEssentials,
-  topOwner,
-  WORKLOAD_RESOURCES,
-  workloadWhole,
-} from "./objects.js";
+import { podEssentials, topOwner, WORKLOAD_RESOURCES } from "./objects.js";
 import { ControllerIndex } from "./owners.js";
 import { RetryNow } from "./retry.js";
-import { claimCandidate, consumersOf, volumeCandidate } from "./volumes.js";
 import type { Workload, WorkloadKind } from "./objects.js";
+import { consumersOf } from "./consumers.js";
+import type { WorkloadRef } from "./objects.js";
 
 export interface ViewOptions {
   readonly kc: KubeConfig;
@@ -182,58 +175,21 @@ export class ClusterView {
     return undefined;
   };
 
-  candidates(target: Target): Candidate[] {
+  /** The cached objects of the target's kind in its scope (a pod once, however many caches hold it). */
+  objectsOf(target: Target): KubernetesObject[] {
     if (target.kind === "PersistentVolumeClaim")
-      return [...this.each(this.claimInformersByTarget.get(target.name))].map((c) =>
-        this.candidateOf("PersistentVolumeClaim", c),
-      );
+      return [...this.each(this.claimInformersByTarget.get(target.name))];
     if (target.kind === "PersistentVolume")
-      return [...this.each(this.volumeInformersByTarget.get(target.name))].map((v) =>
-        this.candidateOf("PersistentVolume", v),
-      );
-    const seen = new Map<string, Candidate>();
+      return [...this.each(this.volumeInformersByTarget.get(target.name))];
+    const seen = new Map<string, V1Pod>();
     for (const inf of this.podInformersByTarget.get(target.name) ?? [])
-      for (const pod of inf.list()) seen.set(pod.metadata?.uid ?? "", this.candidateOf("Pod", pod));
+      for (const pod of inf.list()) seen.set(pod.metadata?.uid ?? "", pod);
     return [...seen.values()];
   }
 
-  /**
-   * `obj` (from a cache, or read fresh right before a kill) as selection sees it, with what the
-   * caches know around it: its workload, a claim's consumers, a volume's claim.
-   */
-  candidateOf(kind: Candidate["kind"], obj: KubernetesObject): Candidate {
-    if (kind === "Pod") return podCandidate(obj, this.workload);
-    if (kind === "PersistentVolumeClaim")
-      return claimCandidate(
-        obj,
-        this.consumers(obj.metadata?.namespace ?? "", obj.metadata?.name ?? ""),
-        this.workload,
-      );
-    return this.volumeCandidateOf(obj);
-  }
-
-  private volumeCandidateOf(v: V1PersistentVolume): Candidate {
-    const ref = v.spec?.claimRef;
-    const bound = ref?.namespace && ref.name ? { ns: ref.namespace, name: ref.name } : undefined;
-    return volumeCandidate(
-      v,
-      bound && this.claim(bound.ns, bound.name),
-      bound ? this.consumers(bound.ns, bound.name) : [],
-      this.workload,
-    );
-  }
-
-  namespaces(): Map<string, NamespaceInfo> {
-    const out = new Map<string, NamespaceInfo>();
-    for (const inf of this.namespaceInformers)
-      for (const ns of inf.list()) out.set(ns.metadata?.name ?? "", namespaceInfo(ns));
-    return out;
-  }
-
-  /** Is the workload whole right now? Unknown owner kinds count as not healthy (fail safe). */
-  healthy(owner: WorkloadRef): boolean {
-    const w = this.workload(owner.kind, owner.namespace, owner.name);
-    return w !== undefined && w.metadata?.uid === owner.uid && workloadWhole(owner.kind, w);
+  /** Every cached namespace the targets' scopes cover. */
+  namespaceObjects(): V1Namespace[] {
+    return [...this.each(this.namespaceInformers)];
   }
 
   /** Pod events of every pod cache the target's recovery may need. */

@@ -12,6 +12,7 @@ import type { Logger } from "../observe/logger.js";
 import type { Rng } from "../select/pick.js";
 import { VERSION } from "../version.js";
 import type { ChaosNotification } from "./event.js";
+import { LOG } from "../observe/messages.js";
 
 /** The part of fetch delivery uses; undici's fetch by default, injectable for tests. */
 export type Fetch = (
@@ -153,7 +154,7 @@ export class SinkQueue {
   /** Only a throwing logger or counter gets here; the next enqueue starts the loop again. */
   #stopped(err: unknown): void {
     try {
-      this.#opts.log.warn({ sink: this.name, err }, "notification delivery stopped");
+      this.#opts.log.warn({ sink: this.name, err }, LOG.NOTIFICATION_DELIVERY_STOPPED);
     } catch {
       // Nothing left to tell it with; never let it become an unhandled rejection.
     }
@@ -214,7 +215,7 @@ export class SinkQueue {
       const { status, reason } = result;
       if (result.kind === "fail" || attempt >= tries || this.#closing.signal.aborted) {
         count(this.name, "failed");
-        log.warn({ ...fields, status, reason }, "notification failed");
+        log.warn({ ...fields, status, reason }, LOG.NOTIFICATION_FAILED);
         return;
       }
       const waitMs = result.waitMs ?? this.#backoff(attempt);

@@ -1,9 +1,10 @@
 // When is a killed pod's workload whole again (SPEC §3)? A replacement pod exists, it is Ready,
 // and the workload's controller reports all desired replicas ready. Pure: reads cache contents.
 import type { V1Pod } from "@kubernetes/client-node";
-import { isPodReady, topOwner, workloadWhole } from "../kube/objects.js";
+import { topOwner } from "../kube/objects.js";
 import type { Workload, WorkloadLookup } from "../kube/objects.js";
 import type { Progress, Victim } from "./types.js";
+import { isPodReady, workloadWhole } from "./readiness.js";
 
 export function podProgress(
   victim: Victim,

@@ -1,5 +1,5 @@
 import type { Target } from "../config/types.js";
-import type { WorkloadRef } from "../select/candidate.js";
+import type { WorkloadRef } from "../kube/objects.js";
 
 /** `steady` only for targets with steady-state probes: whole, and every probe passing. */
 export type Phase = "replaced" | "ready" | "recovered" | "steady";

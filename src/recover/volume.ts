@@ -4,9 +4,9 @@
 //   volume: every claim that was bound to it is Bound again (to a volume that is not the victim),
 //           and the same for its consumers.
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from "@kubernetes/client-node";
-import { isPodReady, workloadWhole } from "../kube/objects.js";
 import type { WorkloadLookup } from "../kube/objects.js";
 import type { Progress, Victim } from "./types.js";
+import { isPodReady, workloadWhole } from "./readiness.js";
 
 export interface VolumeView {
   claim(namespace: string, name: string): V1PersistentVolumeClaim | undefined;

@@ -1,11 +1,5 @@
 // What selection knows about an object: a flat, API-free view built from the watch caches.
-
-export interface WorkloadRef {
-  readonly kind: string; // Deployment, StatefulSet, DaemonSet, ReplicaSet (bare), Job, ...
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-}
+import type { WorkloadRef } from "../kube/objects.js";
 
 /** A pod mounting a volume victim's claim, as the caches showed it when it was selected. */
 export interface ConsumerRef {

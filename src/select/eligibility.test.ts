@@ -22,7 +22,7 @@ import {
   selector,
   target,
 } from "./fixtures.js";
-import { compileNamePattern as re } from "./names.js";
+import { compileNamePattern as re } from "../selectors/names.js";
 
 const withSelector = (
   s: Partial<Selector>,

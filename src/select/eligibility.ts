@@ -7,7 +7,7 @@ import {
   matchesSelector,
   parseFieldSelector,
   parseLabelSelector,
-} from "./labels.js";
+} from "../selectors/labels.js";
 
 export type ExclusionReason =
   | "selector"

@@ -1,8 +1,9 @@
 // Builders for the selection tests: one valid, eligible-by-default object of each shape, with
 // overrides. Test-only; nothing in src imports this file.
 import type { Safety, Selector, Target } from "../config/types.js";
-import type { Candidate, ConsumerRef, NamespaceInfo, Self, WorkloadRef } from "./candidate.js";
+import type { Candidate, ConsumerRef, NamespaceInfo, Self } from "./candidate.js";
 import type { EligibilityContext } from "./eligibility.js";
+import type { WorkloadRef } from "../kube/objects.js";
 
 export const NOW = Date.UTC(2026, 4, 1, 12, 0, 0);
 export const MINUTE = 60_000;

@@ -173,6 +173,9 @@ async function ignoreConflict(create: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/** ", N exist" once the pods were counted (only when the Deployments say they are ready). */
+const counted = (pods: number) => (Number.isNaN(pods) ? "" : `, ${pods} exist`);
+
 /** Creates (or scales) the workloads; returns how long the pods took to exist and be ready. */
 async function setUpWorkloads(): Promise<{ seconds: number; podsAtStart: number }> {
   say(
@@ -214,7 +217,7 @@ async function setUpWorkloads(): Promise<{ seconds: number; podsAtStart: number 
     // Pods of an earlier, larger run would still be in the monkey's sight: wait until gone.
     const done = ready >= PODS && list.length === DEPLOYMENTS && want === PODS && pods === PODS;
     const seconds = Math.round((Date.now() - started) / 1000);
-    say(`   ${ready}/${PODS} pods ready, ${pods} exist (${seconds} s, load ${loadAverage()})`);
+    say(`   ${ready}/${PODS} pods ready${counted(pods)} (${seconds} s, load ${loadAverage()})`);
     if (done) return { seconds: (Date.now() - started) / 1000, podsAtStart };
     if (Date.now() - started > 120 * 60_000) throw new Error("workloads not ready after 2 h");
     await sleep(5000);

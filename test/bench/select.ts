@@ -5,8 +5,8 @@ import os from "node:os";
 import type { V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import seedrandom from "seedrandom";
 import { loadConfig } from "../../src/config/load.js";
-import { podCandidate } from "../../src/kube/objects.js";
 import { selectVictims } from "../../src/select/select.js";
+import { podCandidate } from "../../src/select/from-objects.js";
 
 const PODS = 10_000;
 const DEPLOYMENTS = 100;

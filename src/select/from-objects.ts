@@ -1,26 +1,68 @@
-// Reading claims and volumes as the monkey needs them: who consumes a claim (from pod specs) and
-// volume candidates for selection. Pure functions over the API's JSON.
-import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from "@kubernetes/client-node";
-import type { Candidate, ConsumerRef, WorkloadRef } from "../select/candidate.js";
-import { baseOf, topOwner } from "./objects.js";
-import type { WorkloadLookup } from "./objects.js";
+// How API objects become selection candidates: a pod, claim or volume flattened to what the
+// eligibility rules read, with what the caches know around it (its workload, a claim's
+// consumers, a volume's claim). Pure functions over the API's JSON.
+import type {
+  V1Namespace,
+  V1ObjectMeta,
+  V1PersistentVolume,
+  V1PersistentVolumeClaim,
+  V1Pod,
+} from "@kubernetes/client-node";
+import { topOwner } from "../kube/objects.js";
+import type { WorkloadLookup, WorkloadRef } from "../kube/objects.js";
+import type { Candidate, ConsumerRef, NamespaceInfo } from "./candidate.js";
 
-export const claimNamesOf = (pod: V1Pod): string[] =>
-  (pod.spec?.volumes ?? []).flatMap((v) =>
-    v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [],
-  );
+/** The metadata part of a candidate, the same for every kind. */
+// eslint-disable-next-line complexity -- `??` defaults for absent fields, not branching logic
+export function baseOf(m: V1ObjectMeta | undefined) {
+  return {
+    namespace: m?.namespace ?? "",
+    name: m?.name ?? "",
+    uid: m?.uid ?? "",
+    labels: m?.labels ?? {},
+    annotations: m?.annotations ?? {},
+    createdAtMs: m?.creationTimestamp === undefined ? 0 : new Date(m.creationTimestamp).getTime(),
+    deleting: m?.deletionTimestamp !== undefined && m.deletionTimestamp !== null,
+  };
+}
 
-/** Live (not terminating) pods in `namespace` that mount claim `name`. */
-export function consumersOf(pods: Iterable<V1Pod>, namespace: string, name: string): V1Pod[] {
-  const out: V1Pod[] = [];
-  for (const p of pods)
-    if (
-      p.metadata?.namespace === namespace &&
-      !p.metadata.deletionTimestamp &&
-      claimNamesOf(p).includes(name)
-    )
-      out.push(p);
-  return out;
+export function podCandidate(pod: V1Pod, lookup: WorkloadLookup): Candidate {
+  const m = pod.metadata;
+  const namespace = m?.namespace ?? "";
+  return {
+    ...baseOf(m),
+    kind: "Pod",
+    phase: pod.status?.phase,
+    guardNamespaces: [namespace],
+    guardAnnotations: [],
+    consumers: [],
+    owner: topOwner(pod, lookup),
+    fields: podFields(pod),
+  };
+}
+
+/** Every field a Pod field selector may name (SELECTABLE_FIELDS.Pod), read from the pod. */
+function podFields(pod: V1Pod): Record<string, string | undefined> {
+  const { spec, status, metadata: m } = pod;
+  return {
+    "metadata.name": m?.name,
+    "metadata.namespace": m?.namespace ?? "",
+    "spec.nodeName": spec?.nodeName,
+    "spec.restartPolicy": spec?.restartPolicy,
+    "spec.schedulerName": spec?.schedulerName,
+    "spec.serviceAccountName": spec?.serviceAccountName,
+    "status.nominatedNodeName": status?.nominatedNodeName,
+    "status.phase": status?.phase,
+    "status.podIP": status?.podIP,
+  };
+}
+
+export function namespaceInfo(ns: V1Namespace): NamespaceInfo {
+  return {
+    name: ns.metadata?.name ?? "",
+    labels: ns.metadata?.labels ?? {},
+    annotations: ns.metadata?.annotations ?? {},
+  };
 }
 
 /** The one workload behind a claim's consumers (the first found), for maxPerOwner and health. */

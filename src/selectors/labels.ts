@@ -1,7 +1,7 @@
 // Kubernetes label- and field-selector syntax, parsed once and matched client-side. The API
 // server applies the same selectors to watches; matching them again here means a victim can
 // never come from outside the selector, whatever a cache or a watch delivered.
-import type { TargetKind } from "../config/types.js";
+import type { TargetKind } from "../kinds.js";
 
 export type Requirement =
   | { readonly key: string; readonly op: "in" | "notin"; readonly values: readonly string[] }

@@ -1,9 +1,11 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isPodReady, podCandidate, podEssentials, topOwner } from "./objects.js";
+import { podEssentials, topOwner } from "./objects.js";
 import type { WorkloadLookup } from "./objects.js";
-import { claimNamesOf, consumersOf } from "./volumes.js";
+import { isPodReady } from "../recover/readiness.js";
+import { podCandidate } from "../select/from-objects.js";
+import { claimNamesOf, consumersOf } from "./consumers.js";
 
 // A pod as the API server returns it (from the local cluster), with a claim volume added.
 const full: V1Pod = JSON.parse(`{

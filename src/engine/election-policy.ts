@@ -4,9 +4,22 @@
 // replica reports. A hot reload can switch between the two, so the election follows the config
 // instead of being decided once at start.
 import type { Config } from "../config/types.js";
-import type { LeaderElector } from "./leader.js";
+import type { LeaderElector } from "../kube/leader.js";
 
-export class Leadership {
+/**
+ * May a replica with `elector` act on `config` now? Judged from the config the round itself runs
+ * with, so no moment of a reload lets a live config act without the Lease. (No elector: --dry-run
+ * for the process's life.)
+ */
+export function mayAct(
+  config: Config,
+  elector: Pick<LeaderElector, "isLeader"> | undefined,
+): boolean {
+  return config.dryRun || (elector?.isLeader() ?? false);
+}
+
+/** When to campaign for the Lease as the loaded config changes, and whether the replica may act. */
+export class ElectionPolicy {
   private loop: { abort: AbortController; done: Promise<void> } | undefined;
 
   /** `elector` is undefined when --dry-run forces every config to dry-run for the process's life. */
@@ -28,12 +41,9 @@ export class Leadership {
     }
   }
 
-  /**
-   * May this replica act on `config` now? Judged from the config the round itself runs with, so
-   * no moment of a reload lets a live config act without the Lease.
-   */
+  /** May this replica act on `config` now (see mayAct)? */
   mayAct(config: Config): boolean {
-    return config.dryRun || (this.elector?.isLeader() ?? false);
+    return mayAct(config, this.elector);
   }
 
   /** The Lease's writes gate (SPEC §7.5): a `done` callback while leading, else undefined. */

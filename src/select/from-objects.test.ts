@@ -2,10 +2,10 @@
 // field selector may name, and for claims and volumes the claim and the pods that guard them.
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { SELECTABLE_FIELDS } from "../select/labels.js";
-import { podCandidate, podEssentials } from "./objects.js";
-import type { WorkloadLookup } from "./objects.js";
-import { claimCandidate, volumeCandidate } from "./volumes.js";
+import { SELECTABLE_FIELDS } from "../selectors/labels.js";
+import { podEssentials } from "../kube/objects.js";
+import type { WorkloadLookup } from "../kube/objects.js";
+import { claimCandidate, podCandidate, volumeCandidate } from "./from-objects.js";
 
 const OPT_OUT = "chaos-monkey.io/exclude";
 const noWorkloads: WorkloadLookup = () => undefined;

@@ -6,96 +6,21 @@
 //   3. kill each one with uid and resourceVersion preconditions, every write under the gate;
 //   4. snapshot what recovery compares against, report, emit the Event.
 // Never throws for an API answer: each is a result.
-import type { V1Pod } from "@kubernetes/client-node";
 import type { Target } from "../config/types.js";
 import { errorFields } from "../kube/errors.js";
 import { apiVersionOf } from "../kube/events.js";
 import type { EventSink, Regarding } from "../kube/events.js";
 import type { JournalEntry } from "../kube/journal.js";
-import { topOwner } from "../kube/objects.js";
-import type { ClusterView } from "../kube/view.js";
-import type { KillOutcome, PodRef } from "../kill/pod.js";
-import type { ObjectRef } from "../kill/volume.js";
 import type { Logger } from "../observe/logger.js";
 import type { RecoveryResult, Victim } from "../recover/types.js";
 import { lastPhaseSeconds } from "../recover/types.js";
-import type { Candidate, WorkloadRef } from "../select/candidate.js";
+import type { Candidate } from "../select/candidate.js";
 import { candidateKey } from "../select/candidate.js";
-import type { RoundDeps, RoundRequest, VictimReport } from "./round.js";
-
-export interface KillRequest {
-  readonly victim: Candidate;
-  /** The victim at the version it was re-checked at. */
-  readonly ref: ObjectRef;
-  readonly target: Target;
-  readonly round: string;
-  /** Volumes: the eligible pods mounting the claim, to restart when the target says so. */
-  readonly consumers: readonly PodRef[];
-}
-export type Killer = (k: KillRequest) => Promise<KillOutcome>;
-
-/** A fresh look at a chosen victim right before the kill. */
-export type Recheck =
-  | { readonly ok: true; readonly ref: ObjectRef; readonly consumers: readonly PodRef[] }
-  | { readonly ok: false; readonly result: "gone" }
-  | { readonly ok: false; readonly result: "excluded"; readonly reason: string };
-
-/** The round's view of the journal (src/kube/journal.ts), as the monkey wires it. */
-export interface RoundJournal {
-  /** Records the tick and the entries before the first kill; false: the tick already ran. */
-  record(target: string, tickMs: number, entries: readonly JournalEntry[]): Promise<boolean>;
-  /**
-   * The kill of `uid` is over: handed to recovery ("tracked", off the journal when it ends),
-   * nothing killed ("done", off the journal now), or deleted with a strip still to do and no
-   * recovery to follow ("finish": the finisher completes the strip, nothing counts aborted).
-   */
-  settled(uid: string, how: "tracked" | "done" | "finish"): void;
-}
-
-export interface RoundCtx {
-  readonly seed: string;
-  readonly round: string;
-  readonly log: Logger;
-}
-
-/** What recovery compares against: the pods there were, and for a volume its claims and consumers. */
-interface Baseline {
-  readonly knownUids: Set<string>;
-  readonly consumers: readonly V1Pod[];
-  readonly claims: readonly { namespace: string; name: string }[];
-}
-
-function claimsOf(victim: Candidate, view: ClusterView): { namespace: string; name: string }[] {
-  if (victim.kind === "PersistentVolumeClaim")
-    return [{ namespace: victim.namespace, name: victim.name }];
-  const ref = view.volume(victim.name)?.spec?.claimRef;
-  return ref?.namespace && ref.name ? [{ namespace: ref.namespace, name: ref.name }] : [];
-}
-
-function baselineOf(victim: Candidate, target: Target, view: ClusterView): Baseline {
-  if (victim.kind === "Pod") {
-    // Pods of the same workload before the kill: anything else that appears is a replacement.
-    const owner = victim.owner;
-    const pods = owner ? view.workloadPods(target.name, owner) : [];
-    return {
-      knownUids: new Set([victim.uid, ...pods.map((p) => p.metadata?.uid ?? "")]),
-      consumers: [],
-      claims: [],
-    };
-  }
-  const claims = claimsOf(victim, view);
-  const consumers = claims.flatMap((c) => view.consumers(c.namespace, c.name));
-  return { knownUids: new Set(consumers.map((p) => p.metadata?.uid ?? "")), consumers, claims };
-}
-
-function ownersOf(pods: readonly V1Pod[], view: ClusterView): WorkloadRef[] {
-  const out = new Map<string, WorkloadRef>();
-  for (const p of pods) {
-    const o = topOwner(p, view.workload);
-    if (o) out.set(o.uid, o);
-  }
-  return [...out.values()];
-}
+import type { KillOutcome, ObjectRef, Recheck } from "../kill/types.js";
+import type { RoundDeps, RoundRequest, VictimReport } from "./round-types.js";
+import type { RoundCtx } from "./round-types.js";
+import { baselineOf, ownersOf } from "../recover/baseline.js";
+import { LOG } from "../observe/messages.js";
 
 export function regardingOf(c: Candidate): Regarding {
   const o = c.owner;
@@ -149,7 +74,7 @@ export function recheckReport(
     ctx.log.info({ victim: key }, "victim already gone");
     return { ...where(victim), result: "gone" };
   }
-  ctx.log.info({ victim: key, reason: r.reason }, "victim no longer eligible");
+  ctx.log.info({ victim: key, reason: r.reason }, LOG.VICTIM_NO_LONGER_ELIGIBLE);
   return { ...where(victim), result: "excluded", message: r.reason };
 }
 
@@ -191,12 +116,12 @@ function unkilled(
     case "failed":
       deps.metrics.kill(req.target.name, victim.kind, victim.namespace, "failed");
       deps.metrics.error("kill");
-      ctx.log.error({ victim: key, code: outcome.code, message: outcome.message }, "kill failed");
+      ctx.log.error({ victim: key, code: outcome.code, message: outcome.message }, LOG.KILL_FAILED);
       return { ...where(victim), result: "failed", message: outcome.message };
   }
 }
 
-type Checked = { victim: Candidate; ref: ObjectRef; consumers: readonly PodRef[] };
+type Checked = { victim: Candidate; ref: ObjectRef; consumers: readonly ObjectRef[] };
 
 /**
  * Sends the kill; when the API refuses it because the victim changed since it was checked (a
@@ -225,7 +150,7 @@ async function killChecked(
         // From the scheduled fire time to this request (the benchmark's tick-to-kill).
         tickToKillMs: deps.clock.now() - req.tickMs,
       },
-      "killing",
+      LOG.KILLING,
     );
     outcome = await deps.kill({ victim, ref, target, round: ctx.round, consumers });
   }
@@ -258,7 +183,7 @@ export async function killOne(
   deps.metrics.kill(target.name, victim.kind, victim.namespace, "killed");
   ctx.log.info(
     { victim: key, stripped: outcome.stripped, restartedConsumers: outcome.restarted },
-    "kill accepted",
+    LOG.KILL_ACCEPTED,
   );
   const regarding = regardingOf(victim);
   void emitSafely(deps, ctx.log, {
