@@ -41,7 +41,9 @@ export function curvePoints(rows: readonly CurveRow[]): Point[] {
       p(CPU, "monkey", r.monkeyCpuMsPerRound),
       p(CPU, "kube-apiserver above idle", r.apiserverCpuMsPerRound),
       p(CPU, "etcd above idle", r.etcdCpuMsPerRound),
-    ];
+      // Below idle means the idle window was not idle (the control plane was still settling
+      // after creating the pods): no measurement of the run, so no point (the JSON keeps it).
+    ].filter((pt) => pt.panel !== CPU || pt.value >= 0);
   });
 }
 
