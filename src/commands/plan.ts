@@ -76,15 +76,15 @@ export function formatInZone(ms: number, zone: string): string {
 export function planFires(
   config: Config,
   target: Target,
-  x: { nowMs: number; count: number },
+  window: { nowMs: number; count: number },
 ): string[] {
   const parsed = parseSchedule(target.schedule);
   if (!parsed.ok) return [`  invalid schedule: ${parsed.error}`];
   return nextFires({
     schedule: parsed.schedule,
-    after: new Date(x.nowMs),
+    after: new Date(window.nowMs),
     zone: target.timezone,
-    count: x.count,
+    count: window.count,
   }).map((d) => {
     const blackout = inBlackout(config.safety.blackout, d, target.timezone);
     return `    ${formatInZone(d.getTime(), target.timezone)}${blackout ? "  BLACKOUT (skipped)" : ""}`;
@@ -113,7 +113,7 @@ export async function planCommand(opts: PlanOptions, env: Env, io: Io): Promise<
   }
 }
 
-function planTarget(x: {
+function planTarget(input: {
   config: Config;
   target: Target;
   view: ClusterView;
@@ -121,23 +121,23 @@ function planTarget(x: {
   opts: PlanOptions;
   self: Parameters<typeof decide>[0]["self"];
 }): string[] {
-  const { target, opts } = x;
-  const seed = opts.seed ?? x.config.seed;
+  const { target, opts } = input;
+  const seed = opts.seed ?? input.config.seed;
   const sel = decide({
     target,
-    config: x.config,
-    view: x.view,
-    self: x.self,
+    config: input.config,
+    view: input.view,
+    self: input.self,
     seed: seed || "plan",
-    nowMs: x.nowMs,
+    nowMs: input.nowMs,
   });
   const excluded = [...sel.excluded].map(([r, n]) => `${r} ${n}`).join(", ");
   return [
     `target ${target.name}: ${target.kind}, schedule "${target.schedule}" in ${target.timezone}, mode ${target.mode}${target.mode === "one" || target.mode === "all" ? "" : ` ${target.value}`}`,
     ...planRecovery(target),
-    `  ${activeLine(x.config, target, x.nowMs)}`,
+    `  ${activeLine(input.config, target, input.nowMs)}`,
     `  next ${opts.count} fire times${opts.fromMs === undefined ? "" : ` from ${formatInZone(opts.fromMs, target.timezone)}`}:`,
-    ...planFires(x.config, target, { nowMs: opts.fromMs ?? x.nowMs, count: opts.count }),
+    ...planFires(input.config, target, { nowMs: opts.fromMs ?? input.nowMs, count: opts.count }),
     `  eligible now: ${sel.eligible.length}${excluded ? ` (excluded: ${excluded})` : ""}`,
     ...sel.eligible
       .map(candidateKey)

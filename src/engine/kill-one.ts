@@ -49,17 +49,17 @@ const where = (v: Candidate) => ({ kind: v.kind, namespace: v.namespace, name: v
 /** The journal entry of a victim about to be killed. */
 export function entryOf(
   c: Candidate,
-  x: { target: Target; round: string; atMs: number },
+  { target, round, atMs }: { target: Target; round: string; atMs: number },
 ): JournalEntry {
   return {
     uid: c.uid,
     kind: c.kind,
     namespace: c.namespace,
     name: c.name,
-    round: x.round,
-    target: x.target.name,
-    strip: c.kind === "Pod" ? [] : [...x.target.action.stripFinalizers],
-    atMs: x.atMs,
+    round,
+    target: target.name,
+    strip: c.kind === "Pod" ? [] : [...target.action.stripFinalizers],
+    atMs,
   };
 }
 
@@ -81,9 +81,9 @@ export function recheckReport(
 /** A refused, lost or failed kill: log and count it; nothing to recover. */
 function unkilled(
   outcome: Exclude<KillOutcome, { result: "killed" }>,
-  x: { victim: Candidate; req: RoundRequest; deps: RoundDeps; ctx: RoundCtx },
+  of: { victim: Candidate; req: RoundRequest; deps: RoundDeps; ctx: RoundCtx },
 ): VictimReport {
-  const { victim, req, deps, ctx } = x;
+  const { victim, req, deps, ctx } = of;
   const key = candidateKey(victim);
   switch (outcome.result) {
     case "pdb":
@@ -167,7 +167,7 @@ export async function killOne(
   const { victim } = checked;
   const { target } = req;
   const key = candidateKey(victim);
-  const snap = baselineOf(victim, target, deps.view);
+  const baseline = baselineOf(victim, target, deps.view);
   const outcome = await killChecked(checked, req, deps, ctx);
   const killedAtMs = deps.clock.now();
   if ("ok" in outcome) {
@@ -200,9 +200,9 @@ export async function killOne(
     uid: victim.uid,
     owner: victim.owner,
     killedAtMs,
-    knownUids: snap.knownUids,
-    consumerOwners: ownersOf(snap.consumers, deps.view),
-    claims: snap.claims,
+    knownUids: baseline.knownUids,
+    consumerOwners: ownersOf(baseline.consumers, deps.view),
+    claims: baseline.claims,
     restartedConsumers: (outcome.restarted ?? 0) > 0,
   };
   const recovery = deps.tracker.track(v).then(async (r) => {
@@ -223,9 +223,9 @@ export async function killOne(
 async function emitRecoveryEvent(
   deps: RoundDeps,
   ctx: RoundCtx,
-  x: { r: RecoveryResult; regarding: Regarding; key: string },
+  recovery: { r: RecoveryResult; regarding: Regarding; key: string },
 ): Promise<void> {
-  const { r } = x;
+  const { r } = recovery;
   const head = `target=${r.victim.target.name} round=${ctx.round} seed=${ctx.seed}`;
   const disrupted =
     r.disruptionSeconds === undefined ? "" : `, disrupted ${r.disruptionSeconds.toFixed(1)}s`;
@@ -238,16 +238,16 @@ async function emitRecoveryEvent(
     await emitSafely(deps, ctx.log, {
       reason: "ChaosRecovered",
       type: r.objectiveMissed ? "Warning" : "Normal",
-      regarding: x.regarding,
-      note: `${head}: recovered ${x.key} in ${lastPhaseSeconds(r.phases).toFixed(3)}s${disrupted}${missed}`,
+      regarding: recovery.regarding,
+      note: `${head}: recovered ${recovery.key} in ${lastPhaseSeconds(r.phases).toFixed(3)}s${disrupted}${missed}`,
     });
   else if (r.outcome === "timeout") {
     const probes = r.notSteady?.length ? `; probes not steady: ${r.notSteady.join(", ")}` : "";
     await emitSafely(deps, ctx.log, {
       reason: "ChaosNotRecovered",
       type: "Warning",
-      regarding: x.regarding,
-      note: `${head}: ${x.key} not recovered within ${r.victim.target.recoveryTimeoutMs / 1000}s${probes}${disrupted}${missed}`,
+      regarding: recovery.regarding,
+      note: `${head}: ${recovery.key} not recovered within ${r.victim.target.recoveryTimeoutMs / 1000}s${probes}${disrupted}${missed}`,
     });
   }
 }

@@ -86,7 +86,7 @@ export async function runRound(req: RoundRequest, deps: RoundDeps): Promise<Roun
 }
 
 /** The round's pure decision on the current caches; `plan` shows exactly this. */
-export function decide(x: {
+export function decide(input: {
   target: Target;
   config: Config;
   view: CandidateView;
@@ -95,14 +95,14 @@ export function decide(x: {
   nowMs: number;
 }): Selection {
   return selectVictims({
-    candidates: candidatesOf(x.view, x.target),
-    target: x.target,
-    safety: x.config.safety,
-    nowMs: x.nowMs,
-    namespaces: namespacesOf(x.view),
-    self: x.self,
-    rng: seedrandom(x.seed),
-    healthy: (c) => c.owner === undefined || ownerWhole(x.view.workload, c.owner),
+    candidates: candidatesOf(input.view, input.target),
+    target: input.target,
+    safety: input.config.safety,
+    nowMs: input.nowMs,
+    namespaces: namespacesOf(input.view),
+    self: input.self,
+    rng: seedrandom(input.seed),
+    healthy: (c) => c.owner === undefined || ownerWhole(input.view.workload, c.owner),
   });
 }
 

@@ -9,10 +9,10 @@ import type { Clock } from "../clock.js";
 import type { Endpoint, NotifySink } from "../config/types.js";
 import type { NotificationResult } from "../observe/metrics.js";
 import type { Logger } from "../observe/logger.js";
-import type { Rng } from "../select/pick.js";
 import { VERSION } from "../version.js";
 import type { ChaosNotification } from "./event.js";
 import { LOG } from "../observe/messages.js";
+import type { Rng } from "../rng.js";
 
 /** The part of fetch delivery uses; undici's fetch by default, injectable for tests. */
 export type Fetch = (

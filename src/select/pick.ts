@@ -3,9 +3,9 @@
 // safety settings and generator state give the same victims.
 import type { Mode, Safety, Target } from "../config/types.js";
 import type { Candidate } from "./candidate.js";
+import type { Rng } from "../rng.js";
 import { candidateKey } from "./candidate.js";
 
-export type Rng = () => number;
 export type DropReason = "cap" | "unhealthy";
 
 export interface Drop {

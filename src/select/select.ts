@@ -3,7 +3,8 @@ import type { Candidate } from "./candidate.js";
 import { exclusionReason } from "./eligibility.js";
 import type { EligibilityContext, ExclusionReason } from "./eligibility.js";
 import { killCost, pickVictims } from "./pick.js";
-import type { Drop, Rng } from "./pick.js";
+import type { Drop } from "./pick.js";
+import type { Rng } from "../rng.js";
 
 export interface SelectionInput extends EligibilityContext {
   readonly candidates: Iterable<Candidate>;
