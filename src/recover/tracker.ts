@@ -12,9 +12,18 @@ import type { Target } from "../config/types.js";
 import type { CheckRound, ProbeLoop } from "../probe/loop.js";
 import { podProgress } from "./pod.js";
 import { SteadyWatch } from "./steady.js";
-import { claimProgress, volumeProgress } from "./volume.js";
+import { volumeProgress } from "./volume.js";
 import type { Outcome, Phase, Progress, RecoveryResult, Victim } from "./types.js";
 import { lastPhaseSeconds, PHASES } from "./types.js";
+import { claimProgress } from "./claim.js";
+import type { VolumeView } from "./claim.js";
+
+/** What the tracker reads of the caches and the events it follows (ClusterView; fakes in tests). */
+export type TrackerView = Pick<
+  ClusterView,
+  "onWorkloadEvent" | "onAnyEvent" | "onPodEvent" | "workloadPods" | "workload"
+> &
+  VolumeView;
 
 export interface TrackerHooks {
   onPhase?(victim: Victim, phase: Phase, seconds: number): void;
@@ -38,7 +47,7 @@ export class RecoveryTracker {
   private readonly subscribed = new Set<string>();
 
   constructor(
-    private readonly view: ClusterView,
+    private readonly view: TrackerView,
     private readonly clock: Clock,
     private readonly hooks: TrackerHooks = {},
     /** The target's shared probe loop, when it has steady-state probes. */
