@@ -121,7 +121,7 @@ function unkilled(
   }
 }
 
-type Checked = { victim: Candidate; ref: ObjectRef; consumers: readonly ObjectRef[] };
+export type Checked = { victim: Candidate; ref: ObjectRef; consumers: readonly ObjectRef[] };
 
 /**
  * Sends the kill; when the API refuses it because the victim changed since it was checked (a

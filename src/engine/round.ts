@@ -16,6 +16,7 @@ import { ownerWhole } from "../recover/readiness.js";
 import { candidatesOf, namespacesOf } from "../select/from-view.js";
 import type { CandidateView } from "../select/from-view.js";
 import { entryOf, killOne, recheckReport } from "./kill-one.js";
+import type { Checked } from "./kill-one.js";
 import type {
   RoundCtx,
   RoundDeps,
@@ -211,7 +212,7 @@ async function killVictims(
     }
     return { reports, recoveries };
   }
-  const checked = [];
+  const checked: Checked[] = [];
   for (const victim of victims) {
     const r = await deps.recheck(victim, target);
     if (r.ok) checked.push({ victim, ref: r.ref, consumers: r.consumers });
@@ -227,12 +228,36 @@ async function killVictims(
     if (err instanceof NotAllowed) return { reports: [], recoveries, skipped: "lease_lost" };
     throw err; // the round fails and kills nothing: no kill without its journal entry
   }
-  for (const c of checked) {
-    const r = await killOne(c, req, deps, ctx);
-    reports.push(r.report);
-    if (r.recovery) recoveries.push(r.recovery);
-  }
+  await killJournalled(checked, { req, deps, ctx, reports, recoveries });
   return { reports, recoveries };
+}
+
+/** Kills the re-checked, journalled victims in order, adding to the round's reports. */
+async function killJournalled(
+  checked: readonly Checked[],
+  into: {
+    req: RoundRequest;
+    deps: RoundDeps;
+    ctx: RoundCtx;
+    reports: VictimReport[];
+    recoveries: Promise<RecoveryResult>[];
+  },
+): Promise<void> {
+  const { req, deps, ctx, reports, recoveries } = into;
+  let next = 0;
+  try {
+    for (; next < checked.length; next++) {
+      const r = await killOne(checked[next] as Checked, req, deps, ctx);
+      reports.push(r.report);
+      if (r.recovery) recoveries.push(r.recovery);
+    }
+  } catch (err) {
+    // The round fails here with victims journalled and not settled (the one that threw may or
+    // may not have been killed): they go to the finisher, which judges each from the API
+    // server, instead of staying marked busy in the journal for the process's life.
+    for (const c of checked.slice(next)) deps.journal.settled(c.victim.uid, "finish");
+    throw err;
+  }
 }
 
 /** The probes failing before the kill, with their reasons; undefined when it may go ahead. */

@@ -36,6 +36,7 @@ export class Scheduler {
     this.abort = new AbortController();
     const signal = this.abort.signal;
     this.running = true;
+    this.crashed = false;
     this.loops = config.targets.map((t) =>
       this.loop(config, t, signal).finally(() => {
         if (!signal.aborted) this.crashed = true;
@@ -51,16 +52,32 @@ export class Scheduler {
   }
 
   private async loop(config: Config, target: Target, signal: AbortSignal): Promise<void> {
+    try {
+      await this.ticks(config, target, signal);
+    } catch (err) {
+      // Not a round's failure (those are caught below) but the loop's own: a schedule that got
+      // past validation and cannot be evaluated. /healthz reports the loop dead (alive).
+      this.deps.metrics.error("schedule");
+      this.deps.log.error(
+        { err, target: target.name },
+        "schedule failed; the target is not scheduled",
+      );
+    }
+  }
+
+  private async ticks(config: Config, target: Target, signal: AbortSignal): Promise<void> {
     const parsed = parseSchedule(target.schedule);
     if (!parsed.ok) return; // the config layer refuses such a file; nothing to schedule
     const { clock, metrics, log } = this.deps;
-    let after = clock.now();
-    while (!signal.aborted) {
-      const fire = nextFire({
+    const next = (after: number) =>
+      nextFire({
         schedule: parsed.schedule,
         after: new Date(after),
         zone: target.timezone,
       }).getTime();
+    let after = clock.now();
+    while (!signal.aborted) {
+      const fire = next(after);
       metrics.setNextRound(target.name, fire / 1000);
       const wait = fire - clock.now() + tickJitter(target.jitterMs, target.name, fire);
       try {
@@ -68,12 +85,15 @@ export class Scheduler {
       } catch {
         return; // aborted
       }
-      await this.deps.fire(config, target, fire).catch((err: unknown) => {
+      try {
+        await this.deps.fire(config, target, fire);
+      } catch (err) {
         metrics.error("round");
         log.error({ err, target: target.name }, "round crashed");
-      });
+      }
       const now = clock.now();
-      if (now - fire > 1000 + target.jitterMs)
+      // Ticks that came while this one waited to fire or ran are not caught up in a burst.
+      if (next(fire) <= now)
         log.warn({ target: target.name, lateMs: Math.round(now - fire) }, LOG.ROUND_LATE);
       after = Math.max(fire, now);
     }
