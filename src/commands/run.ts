@@ -144,7 +144,7 @@ async function build(
     clock,
     metrics,
     log,
-    fire: async (_cfg, target, tickMs) => {
+    fire: async (target, tickMs) => {
       const id = roundId(target.name, tickMs);
       inFlight.add(id);
       try {

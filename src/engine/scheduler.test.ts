@@ -33,7 +33,8 @@ interface Fired {
   readonly tickMs: number;
   /** The clock when the round was started. */
   readonly atMs: number;
-  readonly config: Config;
+  /** The target as the scheduler handed it over (from the config its loop was started on). */
+  readonly targetObject: Target;
 }
 
 type Round = (target: Target, tickMs: number) => Promise<void>;
@@ -73,8 +74,8 @@ function harness(opts: { startMs?: number; clock?: Clock; fake?: FakeClock } = {
       clock,
       metrics,
       log,
-      fire: (cfg, target, tickMs) => {
-        fired.push({ target: target.name, tickMs, atMs: clock.now(), config: cfg });
+      fire: (target, tickMs) => {
+        fired.push({ target: target.name, tickMs, atMs: clock.now(), targetObject: target });
         return h.round(target, tickMs);
       },
     }),
@@ -326,7 +327,10 @@ describe("Scheduler: setConfig and stop", () => {
       "2026-12-02T10:04:00.000Z",
       "2026-12-02T10:05:00.000Z",
     ]);
-    for (const f of h.fired) expect(f.config).toBe(f.target === "a" ? a : b);
+    for (const f of h.fired)
+      expect(f.targetObject).toBe(
+        (f.target === "a" ? a : b).targets.find((t) => t.name === f.target),
+      );
     await h.scheduler.stop();
   });
 

@@ -13,8 +13,11 @@ export interface SchedulerDeps {
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly log: Logger;
-  /** Runs one round; resolves when its kills are done (recoveries go on in the background). */
-  readonly fire: (config: Config, target: Target, tickMs: number) => Promise<void>;
+  /**
+   * Runs one round of `target` (as the config the loop started on has it: the round itself runs
+   * on the config in force, Monkey.round); resolves when its kills are done.
+   */
+  readonly fire: (target: Target, tickMs: number) => Promise<void>;
 }
 
 export class Scheduler {
@@ -38,7 +41,7 @@ export class Scheduler {
     this.running = true;
     this.crashed = false;
     this.loops = config.targets.map((t) =>
-      this.loop(config, t, signal).finally(() => {
+      this.loop(t, signal).finally(() => {
         if (!signal.aborted) this.crashed = true;
       }),
     );
@@ -51,9 +54,9 @@ export class Scheduler {
     this.loops = [];
   }
 
-  private async loop(config: Config, target: Target, signal: AbortSignal): Promise<void> {
+  private async loop(target: Target, signal: AbortSignal): Promise<void> {
     try {
-      await this.ticks(config, target, signal);
+      await this.ticks(target, signal);
     } catch (err) {
       // Not a round's failure (those are caught below) but the loop's own: a schedule that got
       // past validation and cannot be evaluated. /healthz reports the loop dead (alive).
@@ -65,7 +68,7 @@ export class Scheduler {
     }
   }
 
-  private async ticks(config: Config, target: Target, signal: AbortSignal): Promise<void> {
+  private async ticks(target: Target, signal: AbortSignal): Promise<void> {
     const parsed = parseSchedule(target.schedule);
     if (!parsed.ok) return; // the config layer refuses such a file; nothing to schedule
     const { clock, metrics, log } = this.deps;
@@ -86,7 +89,7 @@ export class Scheduler {
         return; // aborted
       }
       try {
-        await this.deps.fire(config, target, fire);
+        await this.deps.fire(target, fire);
       } catch (err) {
         metrics.error("round");
         log.error({ err, target: target.name }, "round crashed");
