@@ -67,3 +67,10 @@ export class Secret<T> {
     return REDACTED;
   }
 }
+
+/** The text with its references expanded, or as written when there is no environment. */
+export function expanded(text: string, env: Env | undefined): string {
+  if (env === undefined) return text;
+  const result = expandEnv(text, env);
+  return "value" in result ? result.value : text;
+}

@@ -4,8 +4,6 @@
 import { parseDuration } from "../schedule/duration.js";
 import { envReferences, Secret } from "./env.js";
 import type { Env } from "./env.js";
-import type { Issue, PathPart, SinkText } from "./resolve.js";
-import { expanded } from "./resolve.js";
 import type { RawConfig, RawProbe, RawSteadyState } from "./schema.js";
 import { parseStatusRange } from "./steady-state.js";
 import type {
@@ -15,6 +13,8 @@ import type {
   StatusRange,
   SteadyState,
 } from "./steady-state.js";
+import type { Issue, PathPart, SinkText } from "./issue.js";
+import { expanded } from "./env.js";
 
 const DEFAULTS = { interval: "2s", successThreshold: 2, timeout: "1s", expectStatus: "200-399" };
 

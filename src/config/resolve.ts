@@ -6,7 +6,7 @@ import { parseBlackoutDate, parseTimeRange, parseWeekday } from "../schedule/bla
 import type { Blackout } from "../schedule/blackout.js";
 import { SELECTABLE_FIELDS, unselectableFields } from "../selectors/labels.js";
 import { compileNamePattern } from "../selectors/names.js";
-import { envReferences, expandEnv, Secret } from "./env.js";
+import { envReferences, expandEnv, expanded, Secret } from "./env.js";
 import type { Env } from "./env.js";
 import { optionalMs, resolveSteadyState, steadyIssues, steadyTexts } from "./resolve-steady.js";
 import { httpUrlError } from "./schema.js";
@@ -21,14 +21,7 @@ import type {
   TargetKind,
 } from "./types.js";
 import { DEFAULT_NOTIFY_EVENTS, PV_PROTECTION, PVC_PROTECTION } from "./types.js";
-
-export type PathPart = string | number;
-export interface Issue {
-  readonly path: readonly PathPart[];
-  readonly message: string;
-  /** Print the offending value before the message. */
-  readonly showValue: boolean;
-}
+import type { Issue, PathPart, SinkText } from "./issue.js";
 
 /** Always excluded unless safety.allowSystemNamespaces; safety.excludedNamespaces adds to them. */
 export const SYSTEM_NAMESPACES: readonly string[] = Object.freeze([
@@ -108,11 +101,6 @@ function resolveTarget(raw: RawTarget, top: RawConfig, env: Env | undefined): Ta
 }
 
 /** Where a sink's texts that may hold `${NAME}` sit, with their paths under the sink. */
-export interface SinkText {
-  readonly path: readonly PathPart[];
-  readonly text: string;
-  readonly isUrl: boolean;
-}
 
 function sinkTexts(raw: RawNotifySink): SinkText[] {
   if (raw.slack !== undefined)
@@ -126,13 +114,6 @@ function sinkTexts(raw: RawNotifySink): SinkText[] {
       isUrl: false,
     })),
   ];
-}
-
-/** The text with its references expanded, or as written when there is no environment. */
-export function expanded(text: string, env: Env | undefined): string {
-  if (env === undefined) return text;
-  const result = expandEnv(text, env);
-  return "value" in result ? result.value : text;
 }
 
 function resolveEndpoint(raw: RawNotifySink, env: Env | undefined): Endpoint {
