@@ -4,11 +4,11 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# src/deploy/ checks the manifests (it needs kubectl and ../shared, neither of which is in this
-# context) and src/observe/monitoring.test.ts runs promtool (not in this image); `npm test` runs
-# both instead; everything else of the unit project runs here.
+# test/deploy/ checks the manifests (it needs kubectl and ../shared, neither of which is in this
+# context) and test/monitoring/monitoring.test.ts runs promtool (not in this image); `npm test`
+# runs both instead; everything else of the unit project runs here.
 RUN npm run lint \
- && npm run test:unit -- --exclude 'src/deploy/**' --exclude 'src/observe/monitoring.test.ts' \
+ && npm run test:unit -- --exclude 'test/deploy/**' --exclude 'test/monitoring/monitoring.test.ts' \
  && npm run bundle
 
 # Run: the bundle alone on distroless, as its nonroot user, with the build stage's own Node

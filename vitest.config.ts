@@ -1,17 +1,15 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
+          // No cluster needed: the unit tests beside the code in src/ and every test under test/
+          // but the e2e ones (test/deploy, test/monitoring, test/bench, test/support).
           name: "unit",
-          include: [
-            "src/**/*.test.ts",
-            "test/unit/**/*.test.ts",
-            "test/bench/**/*.test.ts",
-            "test/support/**/*.test.ts",
-          ],
+          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, "test/e2e/**"],
         },
       },
       {

@@ -10,7 +10,7 @@
 // chaos_monkey_disruption_seconds beside those of the recovered and steady phases over the whole
 // range, with the target's recovery objective as a rule). With KCM_CHARTS_ANSWERS=FILE it also
 // writes the Prometheus answers the charts were drawn from to FILE (a fixture for the unit test,
-// src/observe/charts.test.ts). The charts are
+// test/monitoring/charts.test.ts, test/monitoring/charts.fixture.json). The charts are
 // Vega-Lite specs, rendered headlessly by Vega to SVG and by resvg to PNG (both from npm; resvg
 // ships prebuilt binaries as optional dependencies, nothing is compiled or downloaded).
 import { mkdirSync, writeFileSync } from "node:fs";

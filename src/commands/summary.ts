@@ -1,13 +1,10 @@
-// The verdict `once` prints: one line per victim (or per skipped round), as a table or JSON.
+// The verdict `once` prints: one line per victim (or per skipped round), as a table, JSON
+// (once-result.ts) or JUnit (junit.ts).
 import type { RecoveryResult } from "../recover/types.js";
 import { renderJunit } from "./junit.js";
+import { onceResult } from "./once-result.js";
 import { recoveryOf } from "./verdict.js";
 import type { RoundSummary } from "./verdict.js";
-
-const objectiveSeconds = (r: RecoveryResult | undefined): number | null => {
-  const ms = r?.victim.target.recoveryObjectiveMs;
-  return ms === undefined ? null : ms / 1000;
-};
 
 const secs = (s: number | undefined) => (s === undefined ? "-" : `${s.toFixed(3)}s`);
 
@@ -59,31 +56,7 @@ export function renderSummary(
   format: "table" | "json" | "junit",
 ): string {
   if (format === "junit") return renderJunit(rounds);
-  if (format === "json")
-    return JSON.stringify(
-      rounds.map(({ report, recoveries }) => ({
-        target: report.target,
-        round: report.round,
-        seed: report.seed,
-        skipped: report.skipped ?? null,
-        failed: report.failed,
-        eligible: report.eligible,
-        victims: report.victims.map((v) => {
-          const r = recoveryOf(recoveries, v);
-          return {
-            ...v,
-            outcome: r?.outcome ?? null,
-            phases: r?.phases ?? {},
-            disruptionSeconds: r?.disruptionSeconds ?? null,
-            objectiveSeconds: objectiveSeconds(r),
-            objectiveMissed: r?.objectiveMissed ?? false,
-            notSteady: r?.notSteady ?? [],
-          };
-        }),
-      })),
-      null,
-      2,
-    );
+  if (format === "json") return JSON.stringify(onceResult(rounds), null, 2);
   const header = [
     "TARGET",
     "ROUND",

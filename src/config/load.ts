@@ -6,8 +6,8 @@ import type { z } from "zod";
 import { rawConfigSchema } from "./schema.js";
 import type { Env } from "./env.js";
 import { crossFieldIssues, envIssues, resolveConfig } from "./resolve.js";
-import type { Issue, PathPart } from "./resolve.js";
 import type { Config } from "./types.js";
+import type { Issue, PathPart } from "./issue.js";
 
 export type LoadResult =
   | { readonly ok: true; readonly config: Config }

@@ -5,6 +5,7 @@ import { HttpError } from "./http.js";
 import { LeaderElector } from "./leader.js";
 import { LeaseConflict, microTime } from "./lease-api.js";
 import type { LeaseApi, LeaseRecord, LeaseSpec } from "./lease-api.js";
+import { LOG } from "../observe/messages.js";
 
 /** How the fake API server answers one call; calls take the planned steps in order. */
 interface Step {
@@ -113,7 +114,7 @@ function setup() {
     onChange: (leader) => changes.push([clock.now() - T0, leader]),
   });
   const at = (ms: number) => clock.advanceTo(T0 + ms);
-  const reasons = () => lines.filter((l) => l.msg === "lost leadership").map((l) => l.reason);
+  const reasons = () => lines.filter((l) => l.msg === LOG.LOST_LEADERSHIP).map((l) => l.reason);
   return { clock, api, elector, changes, at, lines, reasons };
 }
 
@@ -147,7 +148,7 @@ describe("LeaderElector", () => {
       renewTime: "2026-12-02T01:02:03.123456Z",
       leaseTransitions: transitions,
     });
-    expect(lines.map((l) => l.msg)).toContain("became leader");
+    expect(lines.map((l) => l.msg)).toContain(LOG.BECAME_LEADER);
   });
 
   it("renews every retry period, stays leader throughout, and does not release when stopped", async () => {

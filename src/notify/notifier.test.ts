@@ -7,9 +7,18 @@ import { FakeClock } from "../../test/support/fake-clock.js";
 import type { NotifyEvent, NotifySink } from "../config/types.js";
 import type { ChaosEventBody } from "./webhook.js";
 import type { SlackMessage } from "./slack.js";
-import { captureLog, counter, dryRun, SAMPLES, sinkFor, startReceiver, until } from "./fixtures.js";
-import type { Receiver, Reply } from "./fixtures.js";
+import {
+  captureLog,
+  counter,
+  dryRun,
+  SAMPLES,
+  sinkFor,
+  startReceiver,
+  until,
+} from "../../test/fixtures/notify.js";
+import type { Receiver, Reply } from "../../test/fixtures/notify.js";
 import { Notifier } from "./notifier.js";
+import { LOG } from "../observe/messages.js";
 
 const receivers: Receiver[] = [];
 const notifiers: Notifier[] = [];
@@ -130,7 +139,7 @@ describe("Notifier", () => {
     notifier.notify(SAMPLES.kill);
     await until("failed", () => counts.of("team", "failed") === 1);
     expect(r.received).toHaveLength(1);
-    expect(logged("notification failed")).toEqual([
+    expect(logged(LOG.NOTIFICATION_FAILED)).toEqual([
       expect.objectContaining({
         sink: "team",
         event: "kill",
@@ -141,7 +150,7 @@ describe("Notifier", () => {
         tries: 1,
       }),
     ]);
-    expect(logged("notification failed")[0]?.level).toBe(40);
+    expect(logged(LOG.NOTIFICATION_FAILED)[0]?.level).toBe(40);
   });
 
   it("a hanging receiver costs notify() nothing and ends counted failed after three timeouts", async () => {
@@ -167,7 +176,7 @@ describe("Notifier", () => {
     );
     await advanceUntil(clock, "the third try", () => r.received.length === 3);
     await advanceUntil(clock, "failed", () => counts.of("team", "failed") === 1);
-    expect(logged("notification failed")[0]).toMatchObject({
+    expect(logged(LOG.NOTIFICATION_FAILED)[0]).toMatchObject({
       reason: "no answer within 5000ms",
       tries: 3,
     });
@@ -203,7 +212,7 @@ describe("Notifier", () => {
     const { counts, notifier, logged } = setup([sinkFor({ url: r.url })]);
     notifier.notify(SAMPLES.kill);
     await until("failed", () => counts.of("team", "failed") === 1);
-    expect(logged("notification failed")[0]?.reason).toBe("HTTP 429 (Retry-After 3600s)");
+    expect(logged(LOG.NOTIFICATION_FAILED)[0]?.reason).toBe("HTTP 429 (Retry-After 3600s)");
   });
 
   it("a flood against a receiver that never answers keeps the queue bounded and counts drops", async () => {
@@ -271,7 +280,7 @@ describe("Notifier", () => {
       () => counts.of("b", "failed") === 1 && counts.of("c", "failed") === 1,
     );
     const text = logs.text();
-    expect(logs.lines.filter((l) => l.msg === "notification failed")).toHaveLength(3);
+    expect(logs.lines.filter((l) => l.msg === LOG.NOTIFICATION_FAILED)).toHaveLength(3);
     for (const secret of ["s3cr3t", "T0001", echo.url, closed.url, "127.0.0.1"])
       expect(text).not.toContain(secret);
     expect(text).toContain("ECONNREFUSED");
@@ -324,7 +333,7 @@ describe("Notifier", () => {
     notifier.notify(SAMPLES.kill);
     await until("failed", () => counts.of("team", "failed") === 1);
     expect(r.received).toHaveLength(0);
-    expect(logged("notification failed")[0]?.reason).toBe(
+    expect(logged(LOG.NOTIFICATION_FAILED)[0]?.reason).toBe(
       "the config was loaded without the environment",
     );
   });

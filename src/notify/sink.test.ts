@@ -1,9 +1,10 @@
 import seedrandom from "seedrandom";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock, FAKE_EPOCH_MS } from "../../test/support/fake-clock.js";
-import { captureLog, SAMPLES, sinkFor, startReceiver, until } from "./fixtures.js";
-import type { Receiver } from "./fixtures.js";
+import { captureLog, SAMPLES, sinkFor, startReceiver, until } from "../../test/fixtures/notify.js";
+import type { Receiver } from "../../test/fixtures/notify.js";
 import { retryAfterMs, SinkQueue } from "./sink.js";
+import { LOG } from "../observe/messages.js";
 
 describe("retryAfterMs", () => {
   const now = Date.parse("2026-12-02T01:02:03Z");
@@ -42,7 +43,9 @@ describe("SinkQueue", () => {
     });
     const item = { notification: SAMPLES.kill, body: "{}" };
     queue.enqueue(item);
-    await until("stopped", () => logs.lines.some((l) => l.msg === "notification delivery stopped"));
+    await until("stopped", () =>
+      logs.lines.some((l) => l.msg === LOG.NOTIFICATION_DELIVERY_STOPPED),
+    );
     queue.enqueue(item);
     await until("second counted", () => calls === 2);
     await queue.idle();

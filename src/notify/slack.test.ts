@@ -6,7 +6,7 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { NOTIFY_EVENTS } from "../config/types.js";
 import type { ChaosNotification, NotifiedVictim } from "./event.js";
-import { dryRun, SAMPLES } from "./fixtures.js";
+import { dryRun, SAMPLES } from "../../test/fixtures/notify.js";
 import { escapeMrkdwn, slackMessage } from "./slack.js";
 import type { SlackMessage } from "./slack.js";
 

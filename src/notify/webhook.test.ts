@@ -4,7 +4,7 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { NOTIFY_EVENTS } from "../config/types.js";
 import type { ChaosNotification } from "./event.js";
-import { dryRun, SAMPLES } from "./fixtures.js";
+import { dryRun, SAMPLES } from "../../test/fixtures/notify.js";
 import { webhookBody } from "./webhook.js";
 
 const SCHEMA = JSON.parse(

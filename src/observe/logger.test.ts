@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "./logger.js";
+import { LOG } from "./messages.js";
 
 /** Collects what the logger writes; pino writes synchronously, so no waiting is needed. */
 function memory(): {
@@ -28,10 +29,10 @@ describe("createLogger (json)", () => {
   it("writes one JSON object per line with an ISO timestamp and data in fields", () => {
     const out = memory();
     const log = createLogger({ level: "info", format: "json", destination: out.stream });
-    log.info({ target: "web", victim: 3 }, "killing");
+    log.info({ target: "web", victim: 3 }, LOG.KILLING);
     const [line, ...rest] = out.lines();
     expect(rest).toEqual([]);
-    expect(line).toMatchObject({ level: 30, msg: "killing", target: "web", victim: 3 });
+    expect(line).toMatchObject({ level: 30, msg: LOG.KILLING, target: "web", victim: 3 });
     expect(typeof line?.time).toBe("string");
     expect(new Date(line?.time as string).toISOString()).toBe(line?.time);
   });
@@ -55,8 +56,8 @@ describe("createLogger (json)", () => {
     const log = createLogger({ level: "debug", format: "json", destination: out.stream });
     const round = log.child({ round: "r-17", target: "web", seed: "42" });
     round.debug("selecting");
-    round.info({ victim: "a" }, "killing");
-    round.warn({ err: new Error("boom") }, "kill failed");
+    round.info({ victim: "a" }, LOG.KILLING);
+    round.warn({ err: new Error("boom") }, LOG.KILL_FAILED);
     log.info("unrelated");
     const lines = out.lines();
     expect(lines).toHaveLength(4);
@@ -79,10 +80,10 @@ describe("createLogger (pretty)", () => {
   it("writes human-readable text, not JSON", () => {
     const out = memory();
     const log = createLogger({ level: "info", format: "pretty", destination: out.stream });
-    log.info({ target: "web", round: "r-1" }, "killing");
+    log.info({ target: "web", round: "r-1" }, LOG.KILLING);
     const text = out.text();
     expect(text).toContain("INFO");
-    expect(text).toContain("killing");
+    expect(text).toContain(LOG.KILLING);
     expect(text).toContain('target: "web"');
     expect(() => JSON.parse(text) as unknown).toThrow();
     // Written to a non-terminal stream, so no colour codes.

@@ -21,7 +21,7 @@ import {
   safety,
   selector,
   target,
-} from "./fixtures.js";
+} from "../../test/fixtures/select.js";
 import { compileNamePattern as re } from "../selectors/names.js";
 
 const withSelector = (

@@ -2,7 +2,7 @@ import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
 import type { Mode } from "../config/types.js";
 import type { Candidate } from "./candidate.js";
-import { consumer, context, owner, pod, pvc, safety, target } from "./fixtures.js";
+import { consumer, context, owner, pod, pvc, safety, target } from "../../test/fixtures/select.js";
 import { killCost, pickVictims, seededShuffle, wantedCount } from "./pick.js";
 import type { PickInput, PickResult } from "./pick.js";
 import { selectVictims } from "./select.js";

@@ -13,7 +13,13 @@ import { stringify } from "yaml";
 import { loadConfig } from "../config/load.js";
 import type { Mode, Safety, Target, TargetKind } from "../config/types.js";
 import type { Candidate, NamespaceInfo, Self } from "./candidate.js";
-import { MINUTE, NOW, safety as safetyOf, selector, target as targetOf } from "./fixtures.js";
+import {
+  MINUTE,
+  NOW,
+  safety as safetyOf,
+  selector,
+  target as targetOf,
+} from "../../test/fixtures/select.js";
 import { compileNamePattern } from "../selectors/names.js";
 import { selectVictims } from "./select.js";
 import type { Selection } from "./select.js";

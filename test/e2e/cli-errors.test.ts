@@ -4,37 +4,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { parse, stringify } from "yaml";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HttpProxy, upstreamOf } from "../support/http-proxy.js";
-import type { Kube } from "../support/kube.js";
-import { connect, createNamespace, deleteNamespace } from "../support/kube.js";
-import type { Identity } from "../support/monkey.js";
-import {
-  asIdentity,
-  chaosConfig,
-  deleteIdentityBindings,
-  freePort,
-  monkeyIdentity,
-  runMonkey,
-  viaServer,
-} from "../support/monkey.js";
+import { asIdentity, chaosConfig, freePort, runMonkey, viaServer } from "../support/monkey.js";
 import { TcpProxy } from "../support/proxy.js";
+import { e2eSuite } from "../support/suite.js";
 
-let kube: Kube;
-let selfNs: string;
-let id: Identity;
+const t = e2eSuite("e2e-cli-err", { workloads: false });
 const cfg = () => chaosConfig([{ name: "web", kind: "Pod", schedule: "@hourly" }]);
-
-beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  selfNs = await createNamespace(kube, "e2e-cli-err");
-  id = await monkeyIdentity(kube, selfNs);
-});
-
-afterAll(async () => {
-  await deleteNamespace(kube, selfNs);
-  await deleteIdentityBindings(kube, selfNs);
-});
 
 interface KubeconfigFile {
   clusters: { cluster: Record<string, unknown> }[];
@@ -43,7 +20,7 @@ interface KubeconfigFile {
 
 /** A copy of `id`'s kubeconfig with `edit` applied to its parsed YAML. */
 function editedKubeconfig(edit: (k: KubeconfigFile) => void): string {
-  const k = parse(readFileSync(id.kubeconfig, "utf8")) as KubeconfigFile;
+  const k = parse(readFileSync(t.id.kubeconfig, "utf8")) as KubeconfigFile;
   edit(k);
   const path = join(mkdtempSync(join(tmpdir(), "kcm-e2e-")), "kubeconfig.yaml");
   writeFileSync(path, stringify(k));
@@ -58,7 +35,7 @@ async function once(kubeconfig: string, extra: string[] = []) {
     "--kubeconfig",
     kubeconfig,
     "--namespace",
-    selfNs,
+    t.selfNs,
     ...extra,
   ]);
   return { ...r, lines: r.stderr.split("\n").filter(Boolean) };
@@ -67,7 +44,7 @@ async function once(kubeconfig: string, extra: string[] = []) {
 describe("the first errors a user meets", () => {
   it("an API server that refuses connections: names the server, the cause and the user", async () => {
     const port = await freePort();
-    const r = await once(viaServer(id, `https://127.0.0.1:${port}`).kubeconfig);
+    const r = await once(viaServer(t.id, `https://127.0.0.1:${port}`).kubeconfig);
     expect(r.code).toBe(1);
     expect(r.lines).toEqual([
       `chaos-monkey: cannot reach the API server at https://127.0.0.1:${port}: connection refused (as chaos-monkey): is the cluster running? (check --kubeconfig and --context)`,
@@ -75,10 +52,10 @@ describe("the first errors a user meets", () => {
   });
 
   it("an API server that never answers: says how long it waited", async () => {
-    const proxy = await TcpProxy.start(kube.kc.getCurrentCluster()?.server ?? "");
+    const proxy = await TcpProxy.start(t.kube.kc.getCurrentCluster()?.server ?? "");
     proxy.freeze();
     try {
-      const r = await once(viaServer(id, proxy.url).kubeconfig);
+      const r = await once(viaServer(t.id, proxy.url).kubeconfig);
       expect(r.code).toBe(1);
       expect(r.lines).toHaveLength(1);
       expect(r.lines[0]).toMatch(
@@ -91,7 +68,7 @@ describe("the first errors a user meets", () => {
   }, 60_000);
 
   it("a server certificate the kubeconfig does not trust: says TLS and what to check", async () => {
-    const cluster = kube.kc.getCurrentCluster();
+    const cluster = t.kube.kc.getCurrentCluster();
     if (!cluster) throw new Error("no cluster");
     const other = await HttpProxy.start(upstreamOf(cluster));
     try {
@@ -135,10 +112,10 @@ describe("the first errors a user meets", () => {
   });
 
   it("a --context the kubeconfig does not have: lists the ones it has", async () => {
-    const r = await once(id.kubeconfig, ["--context", "prod"]);
+    const r = await once(t.id.kubeconfig, ["--context", "prod"]);
     expect(r.code).toBe(1);
     expect(r.lines).toEqual([
-      `chaos-monkey: context prod is not in ${id.kubeconfig} (contexts: local)`,
+      `chaos-monkey: context prod is not in ${t.id.kubeconfig} (contexts: local)`,
     ]);
   });
 
@@ -174,7 +151,7 @@ describe("the first errors a user meets", () => {
       "once",
       "--config",
       cfg(),
-      ...asIdentity(id, selfNs),
+      ...asIdentity(t.id, t.selfNs),
       "--target",
       "wbe",
     ]);

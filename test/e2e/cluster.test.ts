@@ -1,18 +1,10 @@
 // Acceptance of the local control plane itself: real controllers, real protection finalizers,
 // real RBAC, KWOK's readiness delays.
 import * as k8s from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyExamples, deleteExampleVolumes } from "../support/examples.js";
-import type { Kube } from "../support/kube.js";
-import {
-  connect,
-  createNamespace,
-  deleteNamespace,
-  isPodReady,
-  preciseNow,
-  statusOf,
-  watchUntil,
-} from "../support/kube.js";
+import { isPodReady, preciseNow, statusOf, watchUntil } from "../support/kube.js";
+import { e2eSuite } from "../support/suite.js";
 
 // kwok-stages.yaml: Ready 1-3 s after scheduling. The lower bound is exact whatever the load: the
 // replacement cannot exist before the delete was sent, nor be Ready before its stage delay ran.
@@ -24,24 +16,20 @@ const READY_MIN_MS = 1000;
 // the same ReplicaSet, Ready only after its stage delay) is asserted separately below.
 const READY_MAX_MS = 3000 + 7000;
 
-let kube: Kube;
-let ns: string;
+const t = e2eSuite("e2e-cluster", { monkey: false });
 
 beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  ns = await createNamespace(kube, "e2e-cluster");
-  await applyExamples(kube, ns);
+  await applyExamples(t.kube, t.ns);
 });
 
 afterAll(async () => {
-  await deleteNamespace(kube, ns);
-  await deleteExampleVolumes(kube, ns);
+  await deleteExampleVolumes(t.kube, t.ns);
 });
 
-const podsPath = () => `/api/v1/namespaces/${ns}/pods`;
+const podsPath = () => `/api/v1/namespaces/${t.ns}/pods`;
 
 async function readyPods(labelSelector: string): Promise<k8s.V1Pod[]> {
-  const list = await kube.core.listNamespacedPod({ namespace: ns, labelSelector });
+  const list = await t.kube.core.listNamespacedPod({ namespace: t.ns, labelSelector });
   return list.items.filter((p) => isPodReady(p));
 }
 
@@ -61,8 +49,8 @@ async function waitReadyCount(
   name: string,
   count: number,
 ): Promise<void> {
-  await watchUntil<k8s.V1Deployment | k8s.V1StatefulSet>(kube, {
-    path: `/apis/apps/v1/namespaces/${ns}/${resource}`,
+  await watchUntil<k8s.V1Deployment | k8s.V1StatefulSet>(t.kube, {
+    path: `/apis/apps/v1/namespaces/${t.ns}/${resource}`,
     query: { fieldSelector: `metadata.name=${name}` },
     until: (_t, o) => (o.status?.readyReplicas ?? 0) >= count,
     timeoutMs: 60_000,
@@ -71,9 +59,9 @@ async function waitReadyCount(
 
 /** Removes pvc-protection, testing first that it is the finalizer there (never a blind remove). */
 async function stripPvcProtection(name: string): Promise<void> {
-  await kube.core.patchNamespacedPersistentVolumeClaim({
+  await t.kube.core.patchNamespacedPersistentVolumeClaim({
     name,
-    namespace: ns,
+    namespace: t.ns,
     body: [
       { op: "test", path: "/metadata/finalizers/0", value: "kubernetes.io/pvc-protection" },
       { op: "remove", path: "/metadata/finalizers/0" },
@@ -88,9 +76,9 @@ describe("local control plane", () => {
     expect(victim).toBeDefined();
     const uid = victim?.metadata?.uid ?? "";
     const known = new Set(
-      (await kube.core.listNamespacedPod({ namespace: ns })).items.map((p) => p.metadata?.uid),
+      (await t.kube.core.listNamespacedPod({ namespace: t.ns })).items.map((p) => p.metadata?.uid),
     );
-    const replacement = watchUntil<k8s.V1Pod>(kube, {
+    const replacement = watchUntil<k8s.V1Pod>(t.kube, {
       path: podsPath(),
       query: { labelSelector: "app=web" },
       until: (_t, p) => !known.has(p.metadata?.uid) && isPodReady(p),
@@ -99,9 +87,9 @@ describe("local control plane", () => {
     // Taken before the request: the replacement cannot be created earlier, so the lower bound
     // holds however slowly the answer comes back.
     const deleteSentAt = preciseNow();
-    await kube.core.deleteNamespacedPod({
+    await t.kube.core.deleteNamespacedPod({
       name: victim?.metadata?.name ?? "",
-      namespace: ns,
+      namespace: t.ns,
       body: { preconditions: { uid } },
     });
     const ready = await replacement;
@@ -126,13 +114,16 @@ describe("local control plane", () => {
 
   it("binds db's claims to the static volumes, with protection finalizers on both", async () => {
     await waitReadyCount("statefulsets", "db", 2);
-    const claims = (await kube.core.listNamespacedPersistentVolumeClaim({ namespace: ns })).items;
+    const claims = (await t.kube.core.listNamespacedPersistentVolumeClaim({ namespace: t.ns }))
+      .items;
     expect(claims.map((c) => c.metadata?.name).sort()).toEqual(["data-db-0", "data-db-1"]);
     for (const claim of claims) {
       expect(claim.status?.phase).toBe("Bound");
-      expect(claim.spec?.volumeName).toBe(`${ns}-demo-db-data-${claim.metadata?.name?.slice(-1)}`);
+      expect(claim.spec?.volumeName).toBe(
+        `${t.ns}-demo-db-data-${claim.metadata?.name?.slice(-1)}`,
+      );
       expect(claim.metadata?.finalizers).toContain("kubernetes.io/pvc-protection");
-      const pv = await kube.core.readPersistentVolume({ name: claim.spec?.volumeName ?? "" });
+      const pv = await t.kube.core.readPersistentVolume({ name: claim.spec?.volumeName ?? "" });
       expect(pv.status?.phase).toBe("Bound");
       expect(pv.metadata?.finalizers).toContain("kubernetes.io/pv-protection");
     }
@@ -141,23 +132,23 @@ describe("local control plane", () => {
   it("keeps a deleted claim in use Terminating until its finalizer is removed", async () => {
     await waitReadyCount("statefulsets", "db", 2);
     const name = "data-db-1";
-    await kube.core.deleteNamespacedPersistentVolumeClaim({ name, namespace: ns });
-    const terminating = await kube.core.readNamespacedPersistentVolumeClaim({
+    await t.kube.core.deleteNamespacedPersistentVolumeClaim({ name, namespace: t.ns });
+    const terminating = await t.kube.core.readNamespacedPersistentVolumeClaim({
       name,
-      namespace: ns,
+      namespace: t.ns,
     });
     expect(terminating.metadata?.deletionTimestamp).toBeDefined();
     // pvc-protection holds it while pod db-1 uses it: still there a few seconds later.
     await new Promise((r) => setTimeout(r, 3000));
-    const still = await kube.core.readNamespacedPersistentVolumeClaim({ name, namespace: ns });
+    const still = await t.kube.core.readNamespacedPersistentVolumeClaim({ name, namespace: t.ns });
     expect(still.metadata?.uid).toBe(terminating.metadata?.uid);
     expect(still.metadata?.finalizers).toContain("kubernetes.io/pvc-protection");
     // Strip only once the watch has shown the claim: a deletion before the watch connects
     // would otherwise never be seen (this raced on a loaded CI machine).
     let watching!: () => void;
     const connected = new Promise<void>((r) => (watching = r));
-    const gone = watchUntil(kube, {
-      path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
+    const gone = watchUntil(t.kube, {
+      path: `/api/v1/namespaces/${t.ns}/persistentvolumeclaims`,
       query: { fieldSelector: `metadata.name=${name}` },
       until: (type, o) => {
         watching();
@@ -173,12 +164,12 @@ describe("local control plane", () => {
   it("puts pvc-protection back when it is removed from a claim that is not being deleted", async () => {
     await waitReadyCount("statefulsets", "db", 1);
     const name = "data-db-0";
-    const before = await kube.core.readNamespacedPersistentVolumeClaim({ name, namespace: ns });
+    const before = await t.kube.core.readNamespacedPersistentVolumeClaim({ name, namespace: t.ns });
     expect(before.metadata?.finalizers).toEqual(["kubernetes.io/pvc-protection"]);
     await stripPvcProtection(name);
     // What this real cluster shows: the pvc-protection controller adds the finalizer again.
-    const back = await watchUntil<k8s.V1PersistentVolumeClaim>(kube, {
-      path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
+    const back = await watchUntil<k8s.V1PersistentVolumeClaim>(t.kube, {
+      path: `/api/v1/namespaces/${t.ns}/persistentvolumeclaims`,
       query: { fieldSelector: `metadata.name=${name}` },
       until: (_t, o) =>
         o.metadata?.finalizers?.includes("kubernetes.io/pvc-protection") === true &&
@@ -190,16 +181,16 @@ describe("local control plane", () => {
 
   it("enforces RBAC: a ServiceAccount without a role gets 403 listing pods", async () => {
     const sa = "no-rights";
-    await kube.core.createNamespacedServiceAccount({
-      namespace: ns,
+    await t.kube.core.createNamespacedServiceAccount({
+      namespace: t.ns,
       body: { metadata: { name: sa } },
     });
-    const token = await kube.core.createNamespacedServiceAccountToken({
+    const token = await t.kube.core.createNamespacedServiceAccountToken({
       name: sa,
-      namespace: ns,
+      namespace: t.ns,
       body: { spec: { audiences: [], expirationSeconds: 600 } },
     });
-    const cluster = kube.kc.getCurrentCluster();
+    const cluster = t.kube.kc.getCurrentCluster();
     const kc = new k8s.KubeConfig();
     kc.loadFromOptions({
       clusters: [{ ...cluster, name: "c" } as k8s.Cluster],
@@ -208,7 +199,7 @@ describe("local control plane", () => {
       currentContext: "c",
     });
     const asSa = kc.makeApiClient(k8s.CoreV1Api);
-    const err = await asSa.listNamespacedPod({ namespace: ns }).then(
+    const err = await asSa.listNamespacedPod({ namespace: t.ns }).then(
       () => undefined,
       (e: unknown) => e,
     );

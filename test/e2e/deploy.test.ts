@@ -20,8 +20,15 @@ import {
   deploymentReady,
   statusOf,
 } from "../support/kube.js";
-import type { Identity } from "../support/monkey.js";
-import { freePort, runMonkey, startMonkey, tokenIdentity, writeConfig } from "../support/monkey.js";
+import type { Identity, Ran } from "../support/monkey.js";
+import {
+  freePort,
+  onceResultOf,
+  runMonkey,
+  startMonkey,
+  tokenIdentity,
+  writeConfig,
+} from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
 import { imageNodeOptions } from "../support/image.js";
 
@@ -268,11 +275,7 @@ async function expectOwnNamespaceOnly(id: Identity, scope: string): Promise<void
  * Runs `chaos-monkey ARGS` as `id` and checks, in the API server's audit log, that none of the
  * requests it made meanwhile was refused: the overlay grants every call the code makes.
  */
-async function runAs(
-  id: Identity,
-  args: string[],
-  env: Record<string, string>,
-): Promise<Awaited<ReturnType<typeof runMonkey>>> {
+async function runAs(id: Identity, args: string[], env: Record<string, string>): Promise<Ran> {
   const from = Date.now() - 1000;
   const r = await runMonkey([...args, "--kubeconfig", id.kubeconfig], env);
   const to = Date.now() + 1000;
@@ -346,9 +349,7 @@ describe("RBAC scope, as the overlay's own ServiceAccount", () => {
       { POD_NAMESPACE: NS, POD_NAME: "e2e-once" },
     );
     expect(r.code, r.stderr).toBe(0);
-    const [round] = JSON.parse(r.stdout) as {
-      victims: { namespace: string; result: string; outcome: string }[];
-    }[];
+    const [round] = onceResultOf(r.stdout);
     expect(round?.victims).toMatchObject([
       { namespace: "shop", result: "killed", outcome: "recovered" },
     ]);

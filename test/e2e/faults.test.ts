@@ -9,18 +9,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ApiServer } from "../support/apiserver.js";
 import type { AuditEvent } from "../support/audit.js";
 import { completedMs, evictionsBy, listKey, receivedMs, requestsBy } from "../support/audit.js";
-import type { Kube } from "../support/kube.js";
-import {
-  connect,
-  createNamespace,
-  deleteNamespace,
-  deploymentReady,
-  watchUntil,
-} from "../support/kube.js";
+import { deploymentReady, watchUntil } from "../support/kube.js";
 import type { LogLine, Running } from "../support/monkey.js";
 import {
   chaosConfig,
-  deleteIdentityBindings,
   httpStatus,
   metricSum,
   monkeyIdentity,
@@ -30,30 +22,26 @@ import {
 } from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
 import { TcpProxy } from "../support/proxy.js";
+import { e2eSuite } from "../support/suite.js";
 import { DeploymentWatcher } from "../support/watcher.js";
+import { LOG } from "../../src/observe/messages.js";
 
-let kube: Kube;
-let ns: string; // the workloads
-let selfNs: string; // the monkey's own namespace (Lease, identities)
+// Each test runs the monkey as an identity of its own in t.selfNs, to count its requests apart.
+const t = e2eSuite("e2e-faults");
 let apiserver: ApiServer;
 
-beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  apiserver = new ApiServer(kube.kc);
-  ns = await createNamespace(kube, "e2e-faults");
-  selfNs = await createNamespace(kube, "e2e-faults-self");
+beforeAll(() => {
+  apiserver = new ApiServer(t.kube.kc);
 });
 
+// Registered after the suite's, so it runs before the suite deletes the namespaces: the files
+// after this one need a healthy cluster, whatever happened here.
 afterAll(async () => {
-  // The files after this one need a healthy cluster, whatever happened here.
   if (apiserver.stopped) await apiserver.start();
   else apiserver.heal();
-  await deleteNamespace(kube, ns);
-  await deleteNamespace(kube, selfNs);
-  await deleteIdentityBindings(kube, selfNs);
 });
 
-const REJECTED = "config reload rejected; the last good config stays in force";
+const REJECTED = LOG.CONFIG_RELOAD_REJECTED;
 
 /** The shipped Deployment's terminationGracePeriodSeconds: the kubelet SIGKILLs after that. */
 function graceSeconds(): number {
@@ -70,7 +58,7 @@ const podTarget = (app: string, extra: Record<string, unknown> = {}) => ({
   name: app,
   kind: "Pod",
   schedule: "@every 2s",
-  selector: { namespaces: [ns], labelSelector: `app=${app}` },
+  selector: { namespaces: [t.ns], labelSelector: `app=${app}` },
   ...extra,
 });
 
@@ -79,11 +67,11 @@ async function workload(
   replicas: number,
   annotations?: Record<string, string>,
 ): Promise<void> {
-  await kube.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: deployment(ns, app, { replicas, ...(annotations ? { annotations } : {}) }),
+  await t.kube.apps.createNamespacedDeployment({
+    namespace: t.ns,
+    body: deployment(t.ns, app, { replicas, ...(annotations ? { annotations } : {}) }),
   });
-  await deploymentReady(kube, ns, app, replicas);
+  await deploymentReady(t.kube, t.ns, app, replicas);
 }
 
 /** Still running, and nothing on stderr: no unhandled rejection, uncaught exception or warning. */
@@ -115,12 +103,12 @@ function readsOf(username: string): { lists: AuditEvent[]; watches: AuditEvent[]
  * accepted kills, plus any kill it counted failed because the connection broke after sending.
  */
 function expectOneEvictionPerKill(m: Running, username: string): void {
-  const kills = logged(m, "kill accepted");
+  const kills = logged(m, LOG.KILL_ACCEPTED);
   expect(new Set(kills.map((l) => l.round)).size, "no round kills twice").toBe(kills.length);
   const evicted = evictionsBy(inject("auditLog"), username);
   expect(new Set(evicted).size, `evicted twice: ${evicted.join(", ")}`).toBe(evicted.length);
   const accepted = kills.map((l) => String(l.victim));
-  const failed = new Set(logged(m, "kill failed").map((l) => String(l.victim)));
+  const failed = new Set(logged(m, LOG.KILL_FAILED).map((l) => String(l.victim)));
   expect(evicted.filter((v) => !failed.has(v)).sort()).toEqual(accepted.sort());
 }
 
@@ -128,26 +116,26 @@ describe("faults", () => {
   it("survives the API server stopped for 20 s mid-recovery with etcd compacted: relists once per cache, measures the recovery, kills once", async () => {
     // Replacements become Ready 8 s after kwok sees them: the recovery is open across the outage.
     await workload("outage", 1, { "kwok.chaos-monkey.io/ready-delay": "8s" });
-    const id = await monkeyIdentity(kube, selfNs, "outage-monkey");
-    const watcher = new DeploymentWatcher(kube, ns, "outage");
+    const id = await monkeyIdentity(t.kube, t.selfNs, "outage-monkey");
+    const watcher = new DeploymentWatcher(t.kube, t.ns, "outage");
     await watcher.start();
     // The setup implies `recovered`, not `timeout`: 3 min is far more than the outage (~22 s)
     // plus what follows it: kube-controller-manager, restarted, waits out its old Lease (15 s)
     // before it updates the Deployment's status; the monkey's caches are back within their 30 s
     // backoff cap; the replacement needs 8 s. (Measured: ~39 s in all.)
     const config = chaosConfig([podTarget("outage", { recovery: { timeout: "3m" } })]);
-    const m = await startRun(config, id, selfNs);
+    const m = await startRun(config, id, t.selfNs);
     try {
-      const kill = await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+      const kill = await m.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 30_000);
       const victim = String(kill.victim);
       const killedAt = Date.parse(String(kill.time));
       // Mid-recovery: the monkey has seen the replacement, the Deployment is down a replica.
       await m.waitForLog(
-        (l) => l.msg === "recovery phase reached" && l.victim === victim && l.phase === "replaced",
+        (l) => l.msg === LOG.RECOVERY_PHASE && l.victim === victim && l.phase === "replaced",
         10_000,
       );
-      await watchUntil<k8s.V1Deployment>(kube, {
-        path: `/apis/apps/v1/namespaces/${ns}/deployments`,
+      await watchUntil<k8s.V1Deployment>(t.kube, {
+        path: `/apis/apps/v1/namespaces/${t.ns}/deployments`,
         query: { fieldSelector: "metadata.name=outage" },
         until: (_t, d) => (d.status?.readyReplicas ?? 0) === 0,
         timeoutMs: 10_000,
@@ -181,7 +169,7 @@ describe("faults", () => {
       }
       expect(readyAgainS, "/readyz 200 within 60 s of the API server").not.toBeNaN();
       const ended = await m.waitForLog(
-        (l) => l.msg === "recovery ended" && l.victim === victim,
+        (l) => l.msg === LOG.RECOVERY_ENDED && l.victim === victim,
         180_000,
       );
       expectAlive(m);
@@ -229,10 +217,10 @@ describe("faults", () => {
       ).toBeLessThanOrEqual(0.25);
 
       // One kill for the round of the outage, and one eviction per kill in the API's own record.
-      expect(logged(m, "kill accepted", (l) => l.round === kill.round)).toHaveLength(1);
+      expect(logged(m, LOG.KILL_ACCEPTED, (l) => l.round === kill.round)).toHaveLength(1);
       expect(
         metricSum(metrics, "chaos_monkey_kills_total", { target: "outage", result: "killed" }),
-      ).toBe(logged(m, "kill accepted").length);
+      ).toBe(logged(m, LOG.KILL_ACCEPTED).length);
       expectOneEvictionPerKill(m, id.username);
     } finally {
       watcher.stop();
@@ -243,17 +231,17 @@ describe("faults", () => {
 
   it("keeps running rounds when every connection to the API server drops, resuming its watches without a relist", async () => {
     await workload("flaky", 3);
-    const proxy = await TcpProxy.start(kube.kc.getCurrentCluster()?.server ?? "");
-    const id = viaServer(await monkeyIdentity(kube, selfNs, "proxied-monkey"), proxy.url);
+    const proxy = await TcpProxy.start(t.kube.kc.getCurrentCluster()?.server ?? "");
+    const id = viaServer(await monkeyIdentity(t.kube, t.selfNs, "proxied-monkey"), proxy.url);
     const config = chaosConfig([podTarget("flaky", { recovery: { timeout: "30s" } })]);
-    const m = await startRun(config, id, selfNs);
+    const m = await startRun(config, id, t.selfNs);
     // Uneven gaps against the 2 s rounds: the cuts land in different phases of a round.
     const gaps = [2300, 3100, 2700, 3500];
     const drops = gaps.length;
     try {
-      await m.waitForLog((l) => l.msg === "config loaded", 30_000);
+      await m.waitForLog((l) => l.msg === LOG.CONFIG_LOADED, 30_000);
       const syncedAt = Date.now(); // every cache has listed and is watching
-      await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+      await m.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 30_000);
       const cut: number[] = [];
       for (const gap of gaps) {
         await sleep(gap);
@@ -263,18 +251,18 @@ describe("faults", () => {
       // Rounds go on after the last drop: a new kill, recovered like every other.
       const lastDrop = m.logs.length;
       const after = await m.waitForLog(
-        (l) => l.msg === "kill accepted" && m.logs.indexOf(l) >= lastDrop,
+        (l) => l.msg === LOG.KILL_ACCEPTED && m.logs.indexOf(l) >= lastDrop,
         30_000,
       );
-      await m.waitForLog((l) => l.msg === "recovery ended" && l.victim === after.victim, 30_000);
+      await m.waitForLog((l) => l.msg === LOG.RECOVERY_ENDED && l.victim === after.victim, 30_000);
       expectAlive(m);
       const metrics = await scrape(m.port);
       await stop(m);
       await sleep(500); // let the audit backend flush
 
       // Every kill's recovery ended (none lost track of when a connection dropped under it).
-      const killed = logged(m, "kill accepted").map((l) => l.victim);
-      const ended = logged(m, "recovery ended");
+      const killed = logged(m, LOG.KILL_ACCEPTED).map((l) => l.victim);
+      const ended = logged(m, LOG.RECOVERY_ENDED);
       expect(ended.map((l) => l.victim).sort()).toEqual(killed.sort());
       expect(ended.map((l) => l.outcome)).not.toContain("timeout");
       expect(
@@ -306,13 +294,13 @@ describe("faults", () => {
 
   it("rejects each kind of invalid config at reload, logged and counted, keeps the last good config running, then picks up a fixed file", async () => {
     await workload("steady", 2);
-    const id = await monkeyIdentity(kube, selfNs, "reload-monkey");
+    const id = await monkeyIdentity(t.kube, t.selfNs, "reload-monkey");
     const path = chaosConfig([podTarget("steady", { schedule: "@every 1s" })], { dryRun: true });
     const good = readFileSync(path, "utf8");
-    const m = await startRun(path, id, selfNs);
+    const m = await startRun(path, id, t.selfNs);
     const roundOf = (target: string, after: number) =>
       m.waitForLog(
-        (l) => l.msg === "would kill (dry run)" && l.target === target && m.logs.indexOf(l) > after,
+        (l) => l.msg === LOG.WOULD_KILL && l.target === target && m.logs.indexOf(l) > after,
         10_000,
       );
     try {
@@ -327,7 +315,7 @@ describe("faults", () => {
         [
           "a wrong type",
           good.replace(/namespaces:\n\s+- (\S+)/, "namespaces: $1"),
-          `targets[0].selector.namespaces: must be array, not string "${ns}"`,
+          `targets[0].selector.namespaces: must be array, not string "${t.ns}"`,
         ],
         [
           "an unknown key",
@@ -352,7 +340,7 @@ describe("faults", () => {
       writeFileSync(path, good.replace("name: steady", "name: fixed"));
       await m.waitForLog(
         (l) =>
-          l.msg === "config loaded" &&
+          l.msg === LOG.CONFIG_LOADED &&
           JSON.stringify(l.targets) === '["fixed"]' &&
           m.logs.indexOf(l) >= from,
         15_000,
@@ -364,7 +352,7 @@ describe("faults", () => {
         metricSum(metrics, "chaos_monkey_config_reloads_total", { result });
       expect(reloads("failure")).toBe(invalid.length);
       expect(reloads("success")).toBe(2); // the start and the fixed file
-      expect(logged(m, "config loaded")).toHaveLength(2);
+      expect(logged(m, LOG.CONFIG_LOADED)).toHaveLength(2);
     } finally {
       await stop(m);
     }
@@ -374,21 +362,21 @@ describe("faults", () => {
     // lifecycle.test.ts stops the monkey between rounds; here the signal lands while a round's
     // eviction is on the wire and nothing answers (a partition: connections open, no bytes move).
     await workload("hung", 3);
-    const proxy = await TcpProxy.start(kube.kc.getCurrentCluster()?.server ?? "");
-    const id = viaServer(await monkeyIdentity(kube, selfNs, "hung-monkey"), proxy.url);
+    const proxy = await TcpProxy.start(t.kube.kc.getCurrentCluster()?.server ?? "");
+    const id = viaServer(await monkeyIdentity(t.kube, t.selfNs, "hung-monkey"), proxy.url);
     const config = chaosConfig(
       [podTarget("hung", { concurrency: "Allow", recovery: { timeout: "1m" } })],
       { safety: { requireHealthy: false } },
     );
-    const m = await startRun(config, id, selfNs);
+    const m = await startRun(config, id, t.selfNs);
     try {
-      const first = await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+      const first = await m.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 30_000);
       proxy.freeze();
       const from = m.logs.length;
       // The round's first call after its choice is the fresh read of its victim (SPEC §7: the
       // decision is re-checked right before the kill): that is what hangs now.
       const hung = await m.waitForLog(
-        (l) => l.msg === "victims selected" && m.logs.indexOf(l) >= from,
+        (l) => l.msg === LOG.VICTIMS_SELECTED && m.logs.indexOf(l) >= from,
         10_000,
       );
       await sleep(500);
@@ -401,15 +389,15 @@ describe("faults", () => {
       expect(code, `not stopped within the ${grace} s grace period`).toBe(0);
       expect(m.stderr).toEqual([]);
       // The open recovery ends aborted; the hung round is named, and its kill never claimed.
-      const ended = logged(m, "recovery ended").map((l) => [l.victim, l.outcome]);
+      const ended = logged(m, LOG.RECOVERY_ENDED).map((l) => [l.victim, l.outcome]);
       expect(ended).toEqual([[first.victim, "aborted"]]);
       const unanswered = logged(
         m,
         "stopping without rounds whose API calls are unanswered; their kills may or may not have happened",
       );
       expect(unanswered.map((l) => l.rounds)).toEqual([[hung.round]]);
-      expect(logged(m, "kill accepted").map((l) => l.victim)).toEqual([first.victim]);
-      expect(logged(m, "stopped")).toHaveLength(1);
+      expect(logged(m, LOG.KILL_ACCEPTED).map((l) => l.victim)).toEqual([first.victim]);
+      expect(logged(m, LOG.STOPPED)).toHaveLength(1);
     } finally {
       proxy.thaw();
       if (m.proc.exitCode === null) m.proc.kill("SIGKILL");

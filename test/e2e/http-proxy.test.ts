@@ -15,34 +15,33 @@ import { completedMs, receivedMs, requestsBy } from "../support/audit.js";
 import type { SeenRequest } from "../support/http-proxy.js";
 import { HttpProxy, isLeaseRequest, leaseRequest, upstreamOf } from "../support/http-proxy.js";
 import type { Kube } from "../support/kube.js";
-import { connect, createNamespace, deleteNamespace, preciseNow } from "../support/kube.js";
+import { connect, preciseNow } from "../support/kube.js";
 import type { Identity } from "../support/monkey.js";
-import { deleteIdentityBindings, monkeyIdentity, viaHttpProxy } from "../support/monkey.js";
+import { viaHttpProxy } from "../support/monkey.js";
+import { e2eSuite } from "../support/suite.js";
 
 // The name the monkey's own Role (monkeyIdentity) lets it get and update.
 const LEASE = "chaos-monkey";
 const DELAY_MS = 3000;
 
-let kube: Kube; // admin, direct
+// t.kube: admin, direct; t.selfNs: the ServiceAccount's own namespace, where the Lease is.
+const t = e2eSuite("e2e-http-proxy", { workloads: false });
 let direct: k8s.CoordinationV1Api;
-let ns: string;
 let id: Identity; // the ServiceAccount, through the proxy
 let proxy: HttpProxy;
 let viaProxy: Kube;
 let proxiedLeases: k8s.CoordinationV1Api;
 
 beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  direct = kube.kc.makeApiClient(k8s.CoordinationV1Api);
-  ns = await createNamespace(kube, "e2e-http-proxy");
-  const cluster = kube.kc.getCurrentCluster();
+  direct = t.kube.kc.makeApiClient(k8s.CoordinationV1Api);
+  const cluster = t.kube.kc.getCurrentCluster();
   if (!cluster) throw new Error("no cluster");
   proxy = await HttpProxy.start(upstreamOf(cluster));
-  id = viaHttpProxy(await monkeyIdentity(kube, ns, "proxied"), proxy);
+  id = viaHttpProxy(t.id, proxy);
   viaProxy = connect(id.kubeconfig);
   proxiedLeases = viaProxy.kc.makeApiClient(k8s.CoordinationV1Api);
   await direct.createNamespacedLease({
-    namespace: ns,
+    namespace: t.selfNs,
     body: { metadata: { name: LEASE }, spec: { holderIdentity: "a", leaseDurationSeconds: 15 } },
   });
 });
@@ -51,8 +50,6 @@ afterEach(() => proxy.clear());
 
 afterAll(async () => {
   await proxy?.close();
-  await deleteNamespace(kube, ns);
-  await deleteIdentityBindings(kube, ns);
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,17 +65,17 @@ async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000)
 }
 
 const holderNow = async () =>
-  (await direct.readNamespacedLease({ name: LEASE, namespace: ns })).spec?.holderIdentity;
+  (await direct.readNamespacedLease({ name: LEASE, namespace: t.selfNs })).spec?.holderIdentity;
 
 /** The Lease as the API server has it now, with another holder (an update body). */
 async function withHolder(holder: string): Promise<k8s.V1Lease> {
-  const lease = await direct.readNamespacedLease({ name: LEASE, namespace: ns });
+  const lease = await direct.readNamespacedLease({ name: LEASE, namespace: t.selfNs });
   return { ...lease, spec: { ...lease.spec, holderIdentity: holder } };
 }
 
 const putLease = (holder: string) =>
   withHolder(holder).then((body) =>
-    proxiedLeases.replaceNamespacedLease({ name: LEASE, namespace: ns, body }),
+    proxiedLeases.replaceNamespacedLease({ name: LEASE, namespace: t.selfNs, body }),
   );
 
 /** The ServiceAccount's updates of the Lease the API server received, from its audit log. */
@@ -90,8 +87,8 @@ const leaseUpdates = (): AuditEvent[] =>
 /** A non-Lease request through the proxy, timed. */
 async function timedNamespaceRead(): Promise<number> {
   const t0 = preciseNow();
-  const got = await viaProxy.core.readNamespace({ name: ns });
-  expect(got.metadata?.name).toBe(ns);
+  const got = await viaProxy.core.readNamespace({ name: t.selfNs });
+  expect(got.metadata?.name).toBe(t.selfNs);
   return preciseNow() - t0;
 }
 
@@ -120,13 +117,15 @@ function raw(
   return { req, done };
 }
 
-const leasePath = () => `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${LEASE}`;
+const leasePath = () => `/apis/coordination.k8s.io/v1/namespaces/${t.selfNs}/leases/${LEASE}`;
 
 describe("HttpProxy in front of the API server", () => {
   it("passes a GET with the ServiceAccount's token, and the monkey's own client and kubectl", async () => {
     const t0 = preciseNow();
     expect(await timedNamespaceRead()).toBeLessThan(2000);
-    const seen = proxy.seen.find((s) => s.atMs >= t0 && s.path === `/api/v1/namespaces/${ns}`);
+    const seen = proxy.seen.find(
+      (s) => s.atMs >= t0 && s.path === `/api/v1/namespaces/${t.selfNs}`,
+    );
     expect(seen).toMatchObject({ method: "GET", status: 200 });
     expect(seen?.delayedMs).toBeUndefined();
     expect(seen?.held).toBeUndefined();
@@ -140,7 +139,10 @@ describe("HttpProxy in front of the API server", () => {
 
     // The monkey's own client (undici, one pooled Agent) and kubectl (Go TLS) trust the proxy.
     const monkey = makeClients(loadKubeConfig({ kubeconfig: id.kubeconfig, inCluster: false }));
-    const lease = await monkey.coordination.readNamespacedLease({ name: LEASE, namespace: ns });
+    const lease = await monkey.coordination.readNamespacedLease({
+      name: LEASE,
+      namespace: t.selfNs,
+    });
     expect(lease.metadata?.name).toBe(LEASE);
     const kubectl = `${inject("bindir")}/kubectl`;
     const { stdout } = await promisify(execFile)(kubectl, [
@@ -148,20 +150,21 @@ describe("HttpProxy in front of the API server", () => {
       id.kubeconfig,
       "get",
       "namespace",
-      ns,
+      t.selfNs,
       "-o",
       "name",
     ]);
-    expect(stdout.trim()).toBe(`namespace/${ns}`);
+    expect(stdout.trim()).toBe(`namespace/${t.selfNs}`);
   });
 
   it("streams a watch: events that happen after it opened arrive while it stays open", async () => {
-    const rv = (await kube.core.readNamespace({ name: ns })).metadata?.resourceVersion ?? "";
+    const rv =
+      (await t.kube.core.readNamespace({ name: t.selfNs })).metadata?.resourceVersion ?? "";
     const events: { tick: string | undefined; atMs: number }[] = [];
     const t0 = preciseNow();
     const abort = await new k8s.Watch(viaProxy.kc).watch(
       "/api/v1/namespaces",
-      { fieldSelector: `metadata.name=${ns}`, resourceVersion: rv },
+      { fieldSelector: `metadata.name=${t.selfNs}`, resourceVersion: rv },
       (_type, obj: k8s.V1Namespace) =>
         events.push({
           tick: obj.metadata?.labels?.["e2e.chaos-monkey.io/tick"],
@@ -176,13 +179,13 @@ describe("HttpProxy in front of the API server", () => {
       expect(watch.status).toBe(200);
       for (const tick of ["1", "2", "3"]) {
         await sleep(500);
-        const n = await kube.core.readNamespace({ name: ns });
+        const n = await t.kube.core.readNamespace({ name: t.selfNs });
         n.metadata = {
           ...n.metadata,
           labels: { ...n.metadata?.labels, "e2e.chaos-monkey.io/tick": tick },
         };
         const changedAt = preciseNow();
-        await kube.core.replaceNamespace({ name: ns, body: n });
+        await t.kube.core.replaceNamespace({ name: t.selfNs, body: n });
         const arrivedAt = await until(() => events.some((e) => e.tick === tick), 5000);
         expect(arrivedAt - changedAt, `tick ${tick}`).toBeLessThan(2000);
       }
@@ -200,7 +203,7 @@ describe("HttpProxy in front of the API server", () => {
     proxy.delay(isLeaseRequest, DELAY_MS);
     const t0 = preciseNow();
     const put = proxiedLeases
-      .replaceNamespacedLease({ name: LEASE, namespace: ns, body })
+      .replaceNamespacedLease({ name: LEASE, namespace: t.selfNs, body })
       .then((lease) => ({ lease, at: preciseNow() }));
     put.catch(() => {}); // awaited below; not unhandled if an assertion fails first
     const changedAt = await until(async () => (await holderNow()) === "b", DELAY_MS);
@@ -236,14 +239,14 @@ describe("HttpProxy in front of the API server", () => {
     const t0 = preciseNow();
     let answered = false;
     const put = proxiedLeases
-      .replaceNamespacedLease({ name: LEASE, namespace: ns, body })
+      .replaceNamespacedLease({ name: LEASE, namespace: t.selfNs, body })
       .finally(() => (answered = true));
     put.catch(() => {}); // awaited below; not unhandled if an assertion fails first
     const held = await proxy.waitFor((s) => s.atMs >= t0 && s.held === true);
     expect(held).toMatchObject({ method: "PUT", path: leasePath() });
     expect(proxy.heldCount).toBe(1);
     // A GET of the same Lease is not matched by this rule, nor is anything else.
-    const got = await proxiedLeases.readNamespacedLease({ name: LEASE, namespace: ns });
+    const got = await proxiedLeases.readNamespacedLease({ name: LEASE, namespace: t.selfNs });
     expect(got.spec?.holderIdentity).toBe(holder);
     expect(await timedNamespaceRead()).toBeLessThan(1000);
     await sleep(1500);
@@ -298,7 +301,10 @@ describe("HttpProxy in front of the API server", () => {
 
     // Watching: the client leaves a streaming watch; the upstream watch is closed too.
     const t2 = preciseNow();
-    const watch = raw("GET", `/api/v1/namespaces?watch=true&fieldSelector=metadata.name%3D${ns}`);
+    const watch = raw(
+      "GET",
+      `/api/v1/namespaces?watch=true&fieldSelector=metadata.name%3D${t.selfNs}`,
+    );
     const open = await proxy.waitFor((s) => s.atMs >= t2 && s.respondedAtMs !== undefined);
     expect(proxy.openUpstream).toBe(openBefore + 1);
     watch.req.destroy();

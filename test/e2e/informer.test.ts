@@ -11,7 +11,6 @@
 import * as k8s from "@kubernetes/client-node";
 import seedrandom from "seedrandom";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
 import { systemClock } from "../../src/clock.js";
 import { loadKubeConfig } from "../../src/kube/client.js";
 import { apiUrl, watchJson } from "../../src/kube/http.js";
@@ -20,22 +19,14 @@ import type { InformerEvent } from "../../src/kube/informer.js";
 import { ApiServer } from "../support/apiserver.js";
 import { HttpProxy, upstreamOf } from "../support/http-proxy.js";
 import type { ProxiedRequest, SeenRequest } from "../support/http-proxy.js";
-import type { Kube } from "../support/kube.js";
-import { connect, createNamespace, deleteNamespace } from "../support/kube.js";
 import { tokenIdentity, viaHttpProxy } from "../support/monkey.js";
 import { TcpProxy } from "../support/proxy.js";
+import { e2eSuite } from "../support/suite.js";
 
-let kube: Kube;
-let ns: string;
-
-beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  ns = await createNamespace(kube, "e2e-informer");
-});
-afterAll(async () => deleteNamespace(kube, ns));
+const t = e2eSuite("e2e-informer", { monkey: false });
 
 const cm = (name: string, labels: Record<string, string>) => ({
-  metadata: { name, namespace: ns, labels },
+  metadata: { name, namespace: t.ns, labels },
   data: { v: "1" },
 });
 
@@ -60,11 +51,14 @@ function until<T>(
 
 describe("Informer", () => {
   it("streams its initial state, then follows adds, updates and deletes that match its label selector", async () => {
-    await kube.core.createNamespacedConfigMap({ namespace: ns, body: cm("a", { app: "x" }) });
-    await kube.core.createNamespacedConfigMap({ namespace: ns, body: cm("skip", { app: "y" }) });
+    await t.kube.core.createNamespacedConfigMap({ namespace: t.ns, body: cm("a", { app: "x" }) });
+    await t.kube.core.createNamespacedConfigMap({
+      namespace: t.ns,
+      body: cm("skip", { app: "y" }),
+    });
     const inf = new Informer<k8s.V1ConfigMap>({
-      kc: kube.kc,
-      path: `/api/v1/namespaces/${ns}/configmaps`,
+      kc: t.kube.kc,
+      path: `/api/v1/namespaces/${t.ns}/configmaps`,
       labelSelector: "app=x",
       clock: systemClock,
       rng: seedrandom("t"),
@@ -76,18 +70,18 @@ describe("Informer", () => {
       await inf.waitForSync();
       expect(inf.relists).toEqual({ streamed: 1, paged: 0 });
       expect(names(inf)).toEqual(["a"]);
-      await kube.core.createNamespacedConfigMap({ namespace: ns, body: cm("b", { app: "x" }) });
+      await t.kube.core.createNamespacedConfigMap({ namespace: t.ns, body: cm("b", { app: "x" }) });
       await until(events, (e) => e.type === "add" && e.object.metadata?.name === "b");
-      await kube.core.patchNamespacedConfigMap({
+      await t.kube.core.patchNamespacedConfigMap({
         name: "b",
-        namespace: ns,
+        namespace: t.ns,
         body: [{ op: "replace", path: "/data/v", value: "2" }],
       });
       await until(events, (e) => e.type === "update" && e.object.data?.v === "2");
-      await kube.core.deleteNamespacedConfigMap({ name: "a", namespace: ns });
+      await t.kube.core.deleteNamespacedConfigMap({ name: "a", namespace: t.ns });
       await until(events, (e) => e.type === "delete" && e.object.metadata?.name === "a");
-      expect(inf.get(ns, "a")).toBeUndefined();
-      expect(inf.get(ns, "skip")).toBeUndefined();
+      expect(inf.get(t.ns, "a")).toBeUndefined();
+      expect(inf.get(t.ns, "skip")).toBeUndefined();
       expect(events.some((e) => e.object.metadata?.name === "skip")).toBe(false);
     } finally {
       await inf.stop();
@@ -95,18 +89,18 @@ describe("Informer", () => {
   });
 
   it("keeps retrying with backoff after a 403 and syncs once access is granted", async () => {
-    await kube.core.createNamespacedServiceAccount({
-      namespace: ns,
+    await t.kube.core.createNamespacedServiceAccount({
+      namespace: t.ns,
       body: { metadata: { name: "late" } },
     });
-    const token = await kube.core.createNamespacedServiceAccountToken({
+    const token = await t.kube.core.createNamespacedServiceAccountToken({
       name: "late",
-      namespace: ns,
+      namespace: t.ns,
       body: { spec: { audiences: [], expirationSeconds: 600 } },
     });
     const kc = new k8s.KubeConfig();
     kc.loadFromOptions({
-      clusters: [{ ...kube.kc.getCurrentCluster(), name: "c" } as k8s.Cluster],
+      clusters: [{ ...t.kube.kc.getCurrentCluster(), name: "c" } as k8s.Cluster],
       users: [{ name: "late", token: token.status?.token ?? "" }],
       contexts: [{ name: "c", cluster: "c", user: "late" }],
       currentContext: "c",
@@ -114,7 +108,7 @@ describe("Informer", () => {
     const failures: number[] = [];
     const inf = new Informer<k8s.V1ConfigMap>({
       kc,
-      path: `/api/v1/namespaces/${ns}/configmaps`,
+      path: `/api/v1/namespaces/${t.ns}/configmaps`,
       clock: systemClock,
       rng: seedrandom("t2"),
       onError: (err, attempt) =>
@@ -130,19 +124,19 @@ describe("Informer", () => {
       const attempts = failures.length / 2;
       expect(attempts).toBeGreaterThanOrEqual(2);
       expect(attempts).toBeLessThanOrEqual(4);
-      await kube.rbac.createNamespacedRole({
-        namespace: ns,
+      await t.kube.rbac.createNamespacedRole({
+        namespace: t.ns,
         body: {
           metadata: { name: "read-cm" },
           rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["list", "watch"] }],
         },
       });
-      await kube.rbac.createNamespacedRoleBinding({
-        namespace: ns,
+      await t.kube.rbac.createNamespacedRoleBinding({
+        namespace: t.ns,
         body: {
           metadata: { name: "read-cm" },
           roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "read-cm" },
-          subjects: [{ kind: "ServiceAccount", name: "late", namespace: ns }],
+          subjects: [{ kind: "ServiceAccount", name: "late", namespace: t.ns }],
         },
       });
       await inf.waitForSync();
@@ -195,32 +189,32 @@ describe("Informer through a loopback proxy, as a ServiceAccount", () => {
       .filter((r) => ours(r) && params(r).get("labelSelector") === `set=${set}`);
 
   beforeAll(async () => {
-    path = `/api/v1/namespaces/${ns}/configmaps`;
-    await kube.core.createNamespacedServiceAccount({
-      namespace: ns,
+    path = `/api/v1/namespaces/${t.ns}/configmaps`;
+    await t.kube.core.createNamespacedServiceAccount({
+      namespace: t.ns,
       body: { metadata: { name: "reader" } },
     });
-    await kube.rbac.createNamespacedRole({
-      namespace: ns,
+    await t.kube.rbac.createNamespacedRole({
+      namespace: t.ns,
       body: {
         metadata: { name: "reader" },
         rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["list", "watch"] }],
       },
     });
-    await kube.rbac.createNamespacedRoleBinding({
-      namespace: ns,
+    await t.kube.rbac.createNamespacedRoleBinding({
+      namespace: t.ns,
       body: {
         metadata: { name: "reader" },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" },
-        subjects: [{ kind: "ServiceAccount", name: "reader", namespace: ns }],
+        subjects: [{ kind: "ServiceAccount", name: "reader", namespace: t.ns }],
       },
     });
-    const cluster = kube.kc.getCurrentCluster();
+    const cluster = t.kube.kc.getCurrentCluster();
     if (!cluster) throw new Error("no cluster");
     proxy = await HttpProxy.start(upstreamOf(cluster));
     // The cache's connections pass a TCP proxy first, which can cut them all at once.
     tcp = await TcpProxy.start(proxy.url);
-    const id = await tokenIdentity(kube, ns, "reader");
+    const id = await tokenIdentity(t.kube, t.ns, "reader");
     // The product's own client setup (one shared connection pool, HTTP/2 where offered).
     kc = loadKubeConfig({
       kubeconfig: viaHttpProxy(id, { url: tcp.url, caData: proxy.caData }).kubeconfig,
@@ -234,8 +228,8 @@ describe("Informer through a loopback proxy, as a ServiceAccount", () => {
 
   async function createSet(set: string, n: number): Promise<void> {
     for (let i = 0; i < n; i++)
-      await kube.core.createNamespacedConfigMap({
-        namespace: ns,
+      await t.kube.core.createNamespacedConfigMap({
+        namespace: t.ns,
         body: cm(`${set}-${String(i).padStart(2, "0")}`, { set }),
       });
   }
@@ -263,8 +257,8 @@ describe("Informer through a loopback proxy, as a ServiceAccount", () => {
       await inf.waitForSync();
       expect(inf.size).toBe(25);
       expect(inf.relists).toEqual({ streamed: 1, paged: 0 });
-      await kube.core.createNamespacedConfigMap({
-        namespace: ns,
+      await t.kube.core.createNamespacedConfigMap({
+        namespace: t.ns,
         body: cm("stream-new", { set: "stream" }),
       });
       await until(events, (e) => e.type === "add" && e.object.metadata?.name === "stream-new");
@@ -296,9 +290,9 @@ describe("Informer through a loopback proxy, as a ServiceAccount", () => {
       expect(inf.size).toBe(25);
       expect(inf.relists).toEqual({ streamed: 0, paged: 1 });
       expect(errors).toEqual([]); // a refusal is expected of some servers: not an error
-      await kube.core.patchNamespacedConfigMap({
+      await t.kube.core.patchNamespacedConfigMap({
         name: "paged-03",
-        namespace: ns,
+        namespace: t.ns,
         body: [{ op: "replace", path: "/data/v", value: "2" }],
       });
       await until(events, (e) => e.type === "update" && e.object.data?.v === "2");
@@ -325,11 +319,11 @@ describe("Informer through a loopback proxy, as a ServiceAccount", () => {
     await createSet("outage", 3);
     // The real API server's answer to a watch from an expired version (a 200 and one ERROR event).
     // A young cluster's etcd may still hold version 1: compacted now, it certainly does not.
-    await new ApiServer(kube.kc).compactEtcd();
+    await new ApiServer(t.kube.kc).compactEtcd();
     let expired = "";
     await watchJson(
-      kube.kc,
-      apiUrl(kube.kc, path, { watch: "true", resourceVersion: "1", timeoutSeconds: "5" }),
+      t.kube.kc,
+      apiUrl(t.kube.kc, path, { watch: "true", resourceVersion: "1", timeoutSeconds: "5" }),
       {
         onEvent: (type, object) => (expired ||= `${JSON.stringify({ type, object })}\n`),
         signal: AbortSignal.timeout(10_000),
@@ -351,9 +345,9 @@ describe("Informer through a loopback proxy, as a ServiceAccount", () => {
         200,
         expired,
       );
-      await kube.core.deleteNamespacedConfigMap({ name: "outage-01", namespace: ns });
-      await kube.core.createNamespacedConfigMap({
-        namespace: ns,
+      await t.kube.core.deleteNamespacedConfigMap({ name: "outage-01", namespace: t.ns });
+      await t.kube.core.createNamespacedConfigMap({
+        namespace: t.ns,
         body: cm("outage-03", { set: "outage" }),
       });
       tcp.dropAll();

@@ -12,17 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Kube } from "../support/kube.js";
-import { connect, createNamespace, deleteNamespace, deploymentReady } from "../support/kube.js";
-import type { Identity, Running } from "../support/monkey.js";
-import {
-  chaosConfig,
-  deleteIdentityBindings,
-  freePort,
-  monkeyIdentity,
-  startRun,
-} from "../support/monkey.js";
+import { deploymentReady } from "../support/kube.js";
+import type { Running } from "../support/monkey.js";
+import { chaosConfig, freePort, startRun } from "../support/monkey.js";
 import { deployment, pdb } from "../support/objects.js";
+import { e2eSuite } from "../support/suite.js";
+import { LOG } from "../../src/observe/messages.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const DASHBOARD = JSON.parse(
@@ -42,10 +37,7 @@ interface Rule {
   expr: string;
 }
 
-let kube: Kube;
-let ns: string;
-let selfNs: string;
-let id: Identity;
+const t = e2eSuite("e2e-mon");
 let monkey: Running;
 let prometheus: ChildProcess;
 let prom: string; // base URL
@@ -56,14 +48,14 @@ const WARM_UP_MS = 4000;
 let config: string;
 let runStartedAt = 0;
 
-const rolledOut = (name: string, replicas: number) => deploymentReady(kube, ns, name, replicas);
+const rolledOut = (name: string, replicas: number) => deploymentReady(t.kube, t.ns, name, replicas);
 
 /** When the monkey last logged an accepted kill of `target`'s (ms since the epoch, 0 if never). */
 function lastKillMs(target: string): number {
   const logs = monkey?.logs ?? [];
   for (let i = logs.length - 1; i >= 0; i--) {
     const l = logs[i];
-    if (l?.msg === "kill accepted" && l.target === target) return Date.parse(String(l.time));
+    if (l?.msg === LOG.KILL_ACCEPTED && l.target === target) return Date.parse(String(l.time));
   }
   return 0;
 }
@@ -105,39 +97,35 @@ function selectors(expr: string): string[] {
 }
 
 beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  ns = await createNamespace(kube, "e2e-mon");
-  selfNs = await createNamespace(kube, "e2e-mon-self");
-  id = await monkeyIdentity(kube, selfNs);
-  await kube.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: deployment(ns, "web", { replicas: 3 }),
+  await t.kube.apps.createNamespacedDeployment({
+    namespace: t.ns,
+    body: deployment(t.ns, "web", { replicas: 3 }),
   });
   // Replacements slower than the recovery timeout: timeouts for the alert and the outcome panel.
-  await kube.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: deployment(ns, "slow", {
+  await t.kube.apps.createNamespacedDeployment({
+    namespace: t.ns,
+    body: deployment(t.ns, "slow", {
       replicas: 1,
       annotations: { "kwok.chaos-monkey.io/ready-delay": "6s" },
     }),
   });
   // Two budgets over one pod: the Eviction API answers 500, a real failed kill for the errors panel.
-  await kube.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: deployment(ns, "twice", { replicas: 2 }),
+  await t.kube.apps.createNamespacedDeployment({
+    namespace: t.ns,
+    body: deployment(t.ns, "twice", { replicas: 2 }),
   });
-  await kube.policy.createNamespacedPodDisruptionBudget({
-    namespace: ns,
-    body: pdb(ns, "twice-a", "twice", 1),
+  await t.kube.policy.createNamespacedPodDisruptionBudget({
+    namespace: t.ns,
+    body: pdb(t.ns, "twice-a", "twice", 1),
   });
-  await kube.policy.createNamespacedPodDisruptionBudget({
-    namespace: ns,
-    body: pdb(ns, "twice-b", "twice", 1),
+  await t.kube.policy.createNamespacedPodDisruptionBudget({
+    namespace: t.ns,
+    body: pdb(t.ns, "twice-b", "twice", 1),
   });
   // A service that warms up after every kill (its probe below): disruption for the README's chart.
-  await kube.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: deployment(ns, "api", { replicas: 2 }),
+  await t.kube.apps.createNamespacedDeployment({
+    namespace: t.ns,
+    body: deployment(t.ns, "api", { replicas: 2 }),
   });
   await rolledOut("web", 3);
   await rolledOut("slow", 1);
@@ -156,7 +144,7 @@ beforeAll(async () => {
     name,
     kind: "Pod",
     schedule,
-    selector: { namespaces: [ns], labelSelector: `app=${name}` },
+    selector: { namespaces: [t.ns], labelSelector: `app=${name}` },
     recovery,
   });
   config = chaosConfig([
@@ -182,7 +170,7 @@ beforeAll(async () => {
       },
     },
   ]);
-  const started = await startRun(config, id, selfNs);
+  const started = await startRun(config, t.id, t.selfNs);
   monkey = started;
   const port = started.port;
   const promPort = await freePort();
@@ -209,9 +197,9 @@ beforeAll(async () => {
   );
   prom = `http://127.0.0.1:${promPort}`;
   // Rounds, recoveries, a timeout, a failed kill, then a rejected and an accepted reload.
-  await monkey.waitForLog((l) => l.msg === "recovery ended" && l.outcome === "timeout", 60_000);
-  await monkey.waitForLog((l) => l.msg === "kill failed", 60_000);
-  await monkey.waitForLog((l) => l.msg === "recovery ended" && l.outcome === "recovered", 60_000);
+  await monkey.waitForLog((l) => l.msg === LOG.RECOVERY_ENDED && l.outcome === "timeout", 60_000);
+  await monkey.waitForLog((l) => l.msg === LOG.KILL_FAILED, 60_000);
+  await monkey.waitForLog((l) => l.msg === LOG.RECOVERY_ENDED && l.outcome === "recovered", 60_000);
   const good = readFileSync(config, "utf8");
   writeFileSync(
     config,
@@ -221,7 +209,8 @@ beforeAll(async () => {
   writeFileSync(config, good.replace('"@every 3s"', '"@every 4s"'));
   await monkey.waitForLog(
     (l) =>
-      l.msg === "config loaded" && monkey.logs.filter((x) => x.msg === "config loaded").length >= 2,
+      l.msg === LOG.CONFIG_LOADED &&
+      monkey.logs.filter((x) => x.msg === LOG.CONFIG_LOADED).length >= 2,
     15_000,
   );
   // Let Prometheus scrape the latest state and evaluate the rules a few times.
@@ -235,15 +224,12 @@ afterAll(async () => {
     monkey.proc.kill("SIGTERM");
     await monkey.exited;
   }
-  await deleteNamespace(kube, ns);
-  await deleteNamespace(kube, selfNs);
-  await deleteIdentityBindings(kube, selfNs);
 });
 
 const panelQueries = (): [string, string][] => [
   ...DASHBOARD.panels.flatMap((p) =>
-    (p.targets ?? []).flatMap((t) =>
-      t.expr ? [[`panel "${p.title}"`, t.expr] as [string, string]] : [],
+    (p.targets ?? []).flatMap((q) =>
+      q.expr ? [[`panel "${p.title}"`, q.expr] as [string, string]] : [],
     ),
   ),
   ...(DASHBOARD.annotations?.list ?? []).flatMap((a) =>

@@ -7,10 +7,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { e2eSuite } from "../support/suite.js";
 import { writesBy } from "../support/audit.js";
 import { deploymentReady } from "../support/kube.js";
-import { asIdentity, chaosConfig, metricSum, runMonkey, scrape } from "../support/monkey.js";
+import {
+  asIdentity,
+  chaosConfig,
+  metricSum,
+  runMonkey,
+  runOnce,
+  scrape,
+} from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
 import { Receiver } from "../support/receiver.js";
 import type { Answer } from "../support/receiver.js";
+import { LOG } from "../../src/observe/messages.js";
 
 const SCHEMA = JSON.parse(
   readFileSync(new URL("../../config/notify/chaos-event.schema.json", import.meta.url), "utf8"),
@@ -65,15 +73,11 @@ describe("notifications", () => {
         { name: "team", slack: { webhookUrl: `${rx.url}/slack` }, events: ["kill", "recovered"] },
       ],
     });
-    const r = await runMonkey(
-      ["once", "--config", cfg, ...asIdentity(t.id, t.selfNs), "--output", "json"],
-      { E2E_TOKEN: "t0ken" },
-    );
+    const r = await runOnce(["--config", cfg, ...asIdentity(t.id, t.selfNs)], {
+      E2E_TOKEN: "t0ken",
+    });
     expect(r.code, r.stderr).toBe(0);
-    const [round] = JSON.parse(r.stdout) as {
-      round: string;
-      victims: { name: string; phases: Record<string, number> }[];
-    }[];
+    const [round] = r.rounds;
     const hook = rx.on("/hook").map((x) => x.body as Body);
     expect(hook.map((b) => b.event)).toEqual(["kill", "recovered"]);
     const validate = new Ajv({ strict: false }).compile(SCHEMA);
@@ -112,7 +116,7 @@ describe("notifications", () => {
         notify: [{ name: "flaky", webhook: { url: `${rx.url}/hook` }, events: ["kill"] }],
       }),
     );
-    await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+    await m.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 30_000);
     await expect
       .poll(
         async () =>
@@ -146,7 +150,7 @@ describe("notifications", () => {
         notify: [{ name: "team", slack: { webhookUrl: `${rx.url}/slack` }, events: ["kill"] }],
       }),
     );
-    await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+    await m.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 30_000);
     await expect.poll(() => rx.on("/slack").length, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
     const [a, b] = rx.on("/slack");
     expect((b?.atMs ?? 0) - (a?.atMs ?? 0)).toBeGreaterThanOrEqual(2000);
@@ -162,13 +166,13 @@ describe("notifications", () => {
     );
     // Rounds go on at their ticks while the receiver holds every request.
     for (let i = 0; i < 4; i++) {
-      const seen = m.logs.filter((l) => l.msg === "killing").length;
+      const seen = m.logs.filter((l) => l.msg === LOG.KILLING).length;
       await m.waitForLog(
-        (l) => l.msg === "killing" && m.logs.filter((x) => x.msg === "killing").length > seen,
+        (l) => l.msg === LOG.KILLING && m.logs.filter((x) => x.msg === LOG.KILLING).length > seen,
         20_000,
       );
     }
-    const ticks = m.logs.filter((l) => l.msg === "killing").map((l) => Number(l.tickToKillMs));
+    const ticks = m.logs.filter((l) => l.msg === LOG.KILLING).map((l) => Number(l.tickToKillMs));
     // The eviction is sent within the same ms-scale of its tick as without sinks (the bench's
     // p99 is ~10 ms); 250 ms leaves room for a busy 2-core machine.
     expect(Math.max(...ticks)).toBeLessThan(250);
@@ -197,7 +201,7 @@ describe("notifications", () => {
         notify: [{ name: "flood", webhook: { url: `${rx.url}/hook` }, events: ["skipped"] }],
       }),
     );
-    await m.waitForLog((l) => l.msg === "config loaded", 30_000);
+    await m.waitForLog((l) => l.msg === LOG.CONFIG_LOADED, 30_000);
     const rss = () =>
       Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${m.proc.pid}/status`, "utf8"))?.[1] ?? 0) /
       1024;

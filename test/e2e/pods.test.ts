@@ -2,9 +2,8 @@
 // decoys never touched, PodDisruptionBudgets respected, dry-run writing nothing, once's verdict.
 import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { requestsBy, writesBy } from "../support/audit.js";
-import type { Kube } from "../support/kube.js";
 import {
   connect,
   createNamespace,
@@ -12,7 +11,7 @@ import {
   deploymentReady,
   watchUntil,
 } from "../support/kube.js";
-import type { Identity, LogLine, Running } from "../support/monkey.js";
+import type { LogLine, Running } from "../support/monkey.js";
 import {
   asIdentity,
   chaosConfig,
@@ -20,41 +19,32 @@ import {
   metricSum,
   monkeyIdentity,
   runMonkey,
+  runOnce,
   scrape,
   startRun,
   tokenIdentity,
 } from "../support/monkey.js";
 import { deployment, pdb, pod } from "../support/objects.js";
+import { e2eSuite } from "../support/suite.js";
 import { DeploymentWatcher } from "../support/watcher.js";
+import { LOG } from "../../src/observe/messages.js";
 
-let kube: Kube;
-let ns: string; // the workloads
-let selfNs: string; // the monkey's own namespace (Lease, identity)
-let id: Identity;
+const t = e2eSuite("e2e-pods");
 const extraNamespaces: string[] = [];
 const extraSelves: string[] = []; // own namespaces of further monkey identities
 
-beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  ns = await createNamespace(kube, "e2e-pods");
-  selfNs = await createNamespace(kube, "e2e-pods-self");
-  id = await monkeyIdentity(kube, selfNs);
-});
-
 afterAll(async () => {
-  for (const n of [ns, selfNs, ...extraNamespaces]) await deleteNamespace(kube, n);
-  for (const n of [selfNs, ...extraSelves]) await deleteIdentityBindings(kube, n);
+  for (const n of extraNamespaces) await deleteNamespace(t.kube, n);
+  for (const n of extraSelves) await deleteIdentityBindings(t.kube, n);
 });
 
-const configOf = chaosConfig;
+const common = () => asIdentity(t.id, t.selfNs);
 
-const common = () => asIdentity(id, selfNs);
-
-const rolledOut = (name: string, replicas: number, namespace = ns) =>
-  deploymentReady(kube, namespace, name, replicas);
+const rolledOut = (name: string, replicas: number, namespace = t.ns) =>
+  deploymentReady(t.kube, namespace, name, replicas);
 
 async function uids(namespace: string): Promise<Set<string>> {
-  const list = await kube.core.listNamespacedPod({ namespace });
+  const list = await t.kube.core.listNamespacedPod({ namespace });
   return new Set(
     list.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.uid ?? ""),
   );
@@ -84,10 +74,10 @@ async function runFor(
   config: string,
   until: (m: Map<string, number>) => boolean,
 ): Promise<{ metrics: Map<string, number>; logs: LogLine[] }> {
-  const m = await startRun(config, id, selfNs);
+  const m = await startRun(config, t.id, t.selfNs);
   const port = m.port;
   return thenStop(m, async () => {
-    await m.waitForLog((l) => l.msg === "config loaded", 30_000);
+    await m.waitForLog((l) => l.msg === LOG.CONFIG_LOADED, 30_000);
     const deadline = Date.now() + 60_000;
     for (;;) {
       const metrics = await scrape(port);
@@ -105,17 +95,17 @@ async function runFor(
  * before it was sent is there too, so "not in the log" means "not sent", not "not flushed yet".
  */
 async function auditSentinel(namespace: string): Promise<void> {
-  const audit = inject("auditLog");
+  const audit = t.auditLog;
   const name = `sentinel-${randomBytes(3).toString("hex")}`;
-  await kube.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
-  await kube.rbac.createNamespacedRole({
+  await t.kube.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  await t.kube.rbac.createNamespacedRole({
     namespace,
     body: {
       metadata: { name },
       rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["create"] }],
     },
   });
-  await kube.rbac.createNamespacedRoleBinding({
+  await t.kube.rbac.createNamespacedRoleBinding({
     namespace,
     body: {
       metadata: { name },
@@ -123,7 +113,7 @@ async function auditSentinel(namespace: string): Promise<void> {
       subjects: [{ kind: "ServiceAccount", name, namespace }],
     },
   });
-  const sentinel = await tokenIdentity(kube, namespace, name);
+  const sentinel = await tokenIdentity(t.kube, namespace, name);
   const asSentinel = connect(sentinel.kubeconfig);
   // RBAC caches settle quickly but not at once: retry a denied create for a little while.
   for (let i = 0; ; i++) {
@@ -156,14 +146,14 @@ async function auditSentinel(namespace: string): Promise<void> {
 
 /** A ChaosKill and a ChaosRecovered Event on the Deployment, naming the round and its seed. */
 async function expectEvents(round: string, seed: string): Promise<void> {
-  const seen = await watchUntil<k8s.EventsV1Event>(kube, {
-    path: `/apis/events.k8s.io/v1/namespaces/${ns}/events`,
+  const seen = await watchUntil<k8s.EventsV1Event>(t.kube, {
+    path: `/apis/events.k8s.io/v1/namespaces/${t.ns}/events`,
     until: (_t, e) => e.reason === "ChaosRecovered" && e.note?.includes(`round=${round}`) === true,
     timeoutMs: 10_000,
   });
   expect(seen.object.regarding?.kind).toBe("Deployment");
   expect(seen.object.note).toContain(`seed=${seed}`);
-  const kills = await kube.objects.list<k8s.EventsV1Event>("events.k8s.io/v1", "Event", ns);
+  const kills = await t.kube.objects.list<k8s.EventsV1Event>("events.k8s.io/v1", "Event", t.ns);
   const kill = kills.items.find(
     (e) => e.reason === "ChaosKill" && e.note?.includes(`round=${round}`),
   );
@@ -174,21 +164,21 @@ async function expectEvents(round: string, seed: string): Promise<void> {
 /** Namespaces labelled for one decoy test, with one workload that may die and many that may not. */
 async function decoyWorld(label: string) {
   const mark = (n: string, annotations?: Record<string, string>) =>
-    kube.core.patchNamespace({
+    t.kube.core.patchNamespace({
       name: n,
       body: [
         { op: "add", path: "/metadata/labels/e2e-decoys", value: label },
         ...(annotations ? [{ op: "add", path: "/metadata/annotations", value: annotations }] : []),
       ],
     });
-  const excluded = await createNamespace(kube, "e2e-excluded");
-  const optedOutNs = await createNamespace(kube, "e2e-optout");
-  const victimsNs = await createNamespace(kube, "e2e-victims");
+  const excluded = await createNamespace(t.kube, "e2e-excluded");
+  const optedOutNs = await createNamespace(t.kube, "e2e-optout");
+  const victimsNs = await createNamespace(t.kube, "e2e-victims");
   extraNamespaces.push(excluded, optedOutNs, victimsNs);
   await mark(excluded);
   await mark(optedOutNs, { "chaos-monkey.io/exclude": "true" });
   await mark(victimsNs);
-  await mark(selfNs);
+  await mark(t.selfNs);
   const workloads: [string, k8s.V1Deployment][] = [
     [victimsNs, deployment(victimsNs, "victim", { replicas: 2 })],
     [
@@ -200,18 +190,18 @@ async function decoyWorld(label: string) {
     [optedOutNs, deployment(optedOutNs, "in-opted-out")],
   ];
   for (const [n, d] of workloads)
-    await kube.apps.createNamespacedDeployment({ namespace: n, body: d });
-  await kube.core.createNamespacedPod({ namespace: victimsNs, body: pod(victimsNs, "orphan") });
-  await kube.core.createNamespacedPod({ namespace: selfNs, body: pod(selfNs, "the-monkey") });
+    await t.kube.apps.createNamespacedDeployment({ namespace: n, body: d });
+  await t.kube.core.createNamespacedPod({ namespace: victimsNs, body: pod(victimsNs, "orphan") });
+  await t.kube.core.createNamespacedPod({ namespace: t.selfNs, body: pod(t.selfNs, "the-monkey") });
   for (const [n, d] of workloads) await rolledOut(d.metadata?.name ?? "", d.spec?.replicas ?? 1, n);
-  const victimPods = (await kube.core.listNamespacedPod({ namespace: victimsNs })).items;
+  const victimPods = (await t.kube.core.listNamespacedPod({ namespace: victimsNs })).items;
   const isVictim = (p: k8s.V1Pod) => p.metadata?.name?.startsWith("victim-") === true;
   const decoys = new Set(victimPods.filter((p) => !isVictim(p)).map((p) => p.metadata?.uid ?? ""));
-  for (const n of [excluded, optedOutNs, selfNs]) for (const u of await uids(n)) decoys.add(u);
+  for (const n of [excluded, optedOutNs, t.selfNs]) for (const u of await uids(n)) decoys.add(u);
   return {
     excluded,
     victimsNs,
-    namespaces: [excluded, optedOutNs, selfNs, victimsNs],
+    namespaces: [excluded, optedOutNs, t.selfNs, victimsNs],
     decoys,
     victims: victimPods.filter(isVictim).map((p) => p.metadata?.uid ?? ""),
   };
@@ -219,19 +209,19 @@ async function decoyWorld(label: string) {
 
 describe("pod chaos", () => {
   it("kills one web pod per round and measures each recovery within 250 ms of an independent watcher", async () => {
-    await kube.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: deployment(ns, "web", { replicas: 3 }),
+    await t.kube.apps.createNamespacedDeployment({
+      namespace: t.ns,
+      body: deployment(t.ns, "web", { replicas: 3 }),
     });
     await rolledOut("web", 3);
-    const watcher = new DeploymentWatcher(kube, ns, "web");
+    const watcher = new DeploymentWatcher(t.kube, t.ns, "web");
     await watcher.start();
-    const config = configOf([
+    const config = chaosConfig([
       {
         name: "web",
         kind: "Pod",
         schedule: "@every 5s",
-        selector: { namespaces: [ns], labelSelector: "app=web" },
+        selector: { namespaces: [t.ns], labelSelector: "app=web" },
         recovery: { timeout: "30s" },
       },
     ]);
@@ -257,7 +247,7 @@ describe("pod chaos", () => {
           outcome: "recovered",
         }),
       ).toBe(recovered);
-      const ended = logs.filter((l) => l.msg === "recovery ended");
+      const ended = logs.filter((l) => l.msg === LOG.RECOVERY_ENDED);
       expect(ended.length).toBeGreaterThanOrEqual(3);
       for (const end of ended) {
         expect(end.outcome).toBe("recovered");
@@ -282,7 +272,7 @@ describe("pod chaos", () => {
   it("never touches decoys: excluded and opted-out namespaces, opted-out and unselected pods, orphans, itself", async () => {
     const label = `e2e-decoys-${randomBytes(3).toString("hex")}`;
     const world = await decoyWorld(label);
-    const config = configOf(
+    const config = chaosConfig(
       [
         {
           name: "everything",
@@ -303,13 +293,9 @@ describe("pod chaos", () => {
       },
     );
     for (let round = 0; round < 2; round++) {
-      const r = await runMonkey(["once", "--config", config, ...common(), "--output", "json"], {
-        POD_NAME: "the-monkey",
-      });
+      const r = await runOnce(["--config", config, ...common()], { POD_NAME: "the-monkey" });
       expect(r.code, r.stderr).toBe(0);
-      const [summary] = JSON.parse(r.stdout) as {
-        victims: { namespace: string; name: string }[];
-      }[];
+      const [summary] = r.rounds;
       const owners = summary?.victims.map(
         (v) => `${v.namespace}/${v.name.replace(/-[^-]+-[^-]+$/, "")}`,
       );
@@ -324,22 +310,22 @@ describe("pod chaos", () => {
   }, 180_000);
 
   it("turns every round into a counted pdb skip when a PodDisruptionBudget allows no disruption", async () => {
-    await kube.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: deployment(ns, "guarded", { replicas: 2 }),
+    await t.kube.apps.createNamespacedDeployment({
+      namespace: t.ns,
+      body: deployment(t.ns, "guarded", { replicas: 2 }),
     });
-    await kube.policy.createNamespacedPodDisruptionBudget({
-      namespace: ns,
-      body: pdb(ns, "guarded", "guarded", 0),
+    await t.kube.policy.createNamespacedPodDisruptionBudget({
+      namespace: t.ns,
+      body: pdb(t.ns, "guarded", "guarded", 0),
     });
     await rolledOut("guarded", 2);
-    const before = await uids(ns);
-    const config = configOf([
+    const before = await uids(t.ns);
+    const config = chaosConfig([
       {
         name: "guarded",
         kind: "Pod",
         schedule: "@every 2s",
-        selector: { namespaces: [ns], labelSelector: "app=guarded" },
+        selector: { namespaces: [t.ns], labelSelector: "app=guarded" },
       },
     ]);
     const { metrics } = await runFor(
@@ -358,26 +344,26 @@ describe("pod chaos", () => {
       metricSum(metrics, "chaos_monkey_skips_total", { target: "guarded", reason: "pdb" }),
     ).toBe(skipped);
     expect(metricSum(metrics, "chaos_monkey_kills_total", { target: "guarded" })).toBe(0);
-    const after = await uids(ns);
+    const after = await uids(t.ns);
     for (const u of before) expect(after.has(u)).toBe(true);
   }, 120_000);
 
   it("in dry-run logs and counts victims and sends the API server no write at all", async () => {
-    const audit = inject("auditLog");
+    const audit = t.auditLog;
     // Self-contained: its own workload namespace, its own monkey namespace and identity, so
     // nothing here rests on what earlier tests did or left.
-    const dryNs = await createNamespace(kube, "e2e-pods-dry");
-    const drySelf = await createNamespace(kube, "e2e-pods-dry-self");
+    const dryNs = await createNamespace(t.kube, "e2e-pods-dry");
+    const drySelf = await createNamespace(t.kube, "e2e-pods-dry-self");
     extraNamespaces.push(dryNs, drySelf);
     extraSelves.push(drySelf);
-    await kube.apps.createNamespacedDeployment({
+    await t.kube.apps.createNamespacedDeployment({
       namespace: dryNs,
       body: deployment(dryNs, "web", { replicas: 3 }),
     });
     await rolledOut("web", 3, dryNs);
     const podsBefore = await uids(dryNs);
-    const dryId = await monkeyIdentity(kube, drySelf, "dry-monkey");
-    const config = configOf(
+    const dryId = await monkeyIdentity(t.kube, drySelf, "dry-monkey");
+    const config = chaosConfig(
       [
         {
           name: "web",
@@ -394,8 +380,7 @@ describe("pod chaos", () => {
       for (let i = 0; i < 3; i++)
         await m.waitForLog(
           (l) =>
-            l.msg === "would kill (dry run)" &&
-            m.logs.filter((x) => x.msg === "would kill (dry run)").length > i,
+            l.msg === LOG.WOULD_KILL && m.logs.filter((x) => x.msg === LOG.WOULD_KILL).length > i,
           30_000,
         );
       const metrics = await scrape(port);
@@ -424,56 +409,54 @@ describe("pod chaos", () => {
   }, 120_000);
 
   it("once exits 0 when everything recovered and 3 when a replacement is slower than the timeout", async () => {
-    const ok = configOf([
+    const ok = chaosConfig([
       {
         name: "web",
         kind: "Pod",
         schedule: "@hourly",
-        selector: { namespaces: [ns], labelSelector: "app=web" },
+        selector: { namespaces: [t.ns], labelSelector: "app=web" },
         recovery: { timeout: "30s" },
       },
     ]);
     const good = await runMonkey(["once", "--config", ok, ...common()]);
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toMatch(/recovered\s*$/m);
-    await kube.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: deployment(ns, "slow", {
+    await t.kube.apps.createNamespacedDeployment({
+      namespace: t.ns,
+      body: deployment(t.ns, "slow", {
         replicas: 1,
         annotations: { "kwok.chaos-monkey.io/ready-delay": "8s" },
       }),
     });
     await rolledOut("slow", 1);
-    const slow = configOf([
+    const slow = chaosConfig([
       {
         name: "slow",
         kind: "Pod",
         schedule: "@hourly",
-        selector: { namespaces: [ns], labelSelector: "app=slow" },
+        selector: { namespaces: [t.ns], labelSelector: "app=slow" },
         recovery: { timeout: "3s" },
       },
     ]);
-    const bad = await runMonkey(["once", "--config", slow, ...common(), "--output", "json"]);
+    const bad = await t.once(slow);
     expect(bad.code, bad.stderr).toBe(3);
-    const [summary] = JSON.parse(bad.stdout) as {
-      victims: { outcome: string; phases: Record<string, number> }[];
-    }[];
+    const [summary] = bad.rounds;
     expect(summary?.victims[0]?.outcome).toBe("timeout");
     expect(summary?.victims[0]?.phases.recovered).toBeUndefined();
   }, 120_000);
 
   it("reproduces a round from its seed: plan --seed names the victim that once --seed kills", async () => {
-    await kube.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: deployment(ns, "seeded", { replicas: 5 }),
+    await t.kube.apps.createNamespacedDeployment({
+      namespace: t.ns,
+      body: deployment(t.ns, "seeded", { replicas: 5 }),
     });
     await rolledOut("seeded", 5);
-    const cfg = configOf([
+    const cfg = chaosConfig([
       {
         name: "seeded",
         kind: "Pod",
         schedule: "@hourly",
-        selector: { namespaces: [ns], labelSelector: "app=seeded" },
+        selector: { namespaces: [t.ns], labelSelector: "app=seeded" },
         recovery: { timeout: "30s" },
       },
     ]);
@@ -497,21 +480,9 @@ describe("pod chaos", () => {
     for (const seed of ["alpha", "bravo"]) {
       const victim = await planned(seed);
       expect(victim).toBeDefined();
-      const once = await runMonkey([
-        "once",
-        "--config",
-        cfg,
-        ...common(),
-        "--seed",
-        seed,
-        "--output",
-        "json",
-      ]);
+      const once = await t.once(cfg, "--seed", seed);
       expect(once.code, once.stderr).toBe(0);
-      const [round] = JSON.parse(once.stdout) as {
-        seed: string;
-        victims: { namespace: string; name: string }[];
-      }[];
+      const [round] = once.rounds;
       expect(round?.seed).toBe(seed);
       expect(round?.victims.map((v) => `${v.namespace}/${v.name}`)).toEqual([victim]);
       // The next seed plans against the cluster as it is now (the victim was replaced).

@@ -3,10 +3,9 @@
 // stripFinalizers, exit codes, --dry-run proven against a sentinel write, pretty logs,
 // CHAOS_MONKEY_CONFIG, plan --from, metric values, and the own-pod rule.
 import type * as k8s from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEvent } from "../support/audit.js";
 import { completedMs, evictionsBy, receivedMs, requestsBy, writesBy } from "../support/audit.js";
-import type { Kube } from "../support/kube.js";
 import {
   connect,
   createNamespace,
@@ -19,84 +18,54 @@ import type { Identity } from "../support/monkey.js";
 import {
   asIdentity,
   chaosConfig,
-  deleteIdentityBindings,
   freePort,
   metricSum,
-  monkeyIdentity,
   runMonkey,
+  runOnce,
   scrape,
   startMonkey,
   tokenIdentity,
 } from "../support/monkey.js";
 import { claim, deployment, pod, staticVolume } from "../support/objects.js";
+import { e2eSuite } from "../support/suite.js";
+import { LOG } from "../../src/observe/messages.js";
 
-let kube: Kube;
-let ns: string;
-let selfNs: string;
-let id: Identity;
-let audit: string;
+const t = e2eSuite("e2e-pcli");
 const extraNamespaces: string[] = [];
 const volumes: string[] = [];
 
 beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  audit = inject("auditLog");
-  ns = await createNamespace(kube, "e2e-pcli");
-  selfNs = await createNamespace(kube, "e2e-pcli-self");
-  id = await monkeyIdentity(kube, selfNs);
-  await kube.core.createNamespacedServiceAccount({
-    namespace: selfNs,
+  await t.kube.core.createNamespacedServiceAccount({
+    namespace: t.selfNs,
     body: { metadata: { name: "sentinel" } },
   });
 });
 
 afterAll(async () => {
-  for (const n of [ns, selfNs, ...extraNamespaces]) await deleteNamespace(kube, n);
+  for (const n of extraNamespaces) await deleteNamespace(t.kube, n);
   for (const v of volumes)
-    await kube.core.deletePersistentVolume({ name: v }).catch(() => undefined);
-  await kube.rbac.deleteClusterRole({ name: NOEVICT_ROLE }).catch(() => undefined);
-  await deleteIdentityBindings(kube, selfNs);
+    await t.kube.core.deletePersistentVolume({ name: v }).catch(() => undefined);
+  await t.kube.rbac.deleteClusterRole({ name: NOEVICT_ROLE }).catch(() => undefined);
 });
 
-interface Round {
-  target: string;
-  round: string;
-  skipped: string | null;
-  victims: { namespace: string; name: string; result: string; outcome: string | null }[];
-}
+const common = () => asIdentity(t.id, t.selfNs);
 
-const common = () => asIdentity(id, selfNs);
-
-async function once(config: string, ...extra: string[]) {
-  const r = await runMonkey([
-    "once",
-    "--config",
-    config,
-    ...common(),
-    "--output",
-    "json",
-    ...extra,
-  ]);
-  const rounds = r.code === 0 || r.code === 3 ? (JSON.parse(r.stdout) as Round[]) : [];
-  return { ...r, rounds };
-}
-
-const evictedIn = (namespace: string, as = id): string[] =>
-  evictionsBy(audit, as.username).filter((k) => k.startsWith(`${namespace}/`));
+const evictedIn = (namespace: string, as = t.id): string[] =>
+  evictionsBy(t.auditLog, as.username).filter((k) => k.startsWith(`${namespace}/`));
 
 /**
  * A write by a third identity, waited for in the audit log: everything the monkey sent before
  * it is in the log too, so "nothing logged" means "nothing written".
  */
 async function auditSentinel(): Promise<void> {
-  const sentinel = await tokenIdentity(kube, selfNs, "sentinel");
+  const sentinel = await tokenIdentity(t.kube, t.selfNs, "sentinel");
   const seen = () =>
-    requestsBy(audit, sentinel.username).filter((e) => e.objectRef?.resource === "configmaps")
+    requestsBy(t.auditLog, sentinel.username).filter((e) => e.objectRef?.resource === "configmaps")
       .length;
   const before = seen();
   await connect(sentinel.kubeconfig)
     .core.createNamespacedConfigMap({
-      namespace: selfNs,
+      namespace: t.selfNs,
       body: { metadata: { name: `sentinel-${Date.now()}` } },
     })
     .catch((err: unknown) => {
@@ -109,22 +78,22 @@ const podTarget = (name: string, app: string, more: Record<string, unknown> = {}
   name,
   kind: "Pod",
   schedule: "@hourly",
-  selector: { namespaces: [ns], labelSelector: `app=${app}` },
+  selector: { namespaces: [t.ns], labelSelector: `app=${app}` },
   recovery: { timeout: "45s" },
   ...more,
 });
 
-async function workload(name: string, replicas: number, namespace = ns): Promise<void> {
-  await kube.apps.createNamespacedDeployment({
+async function workload(name: string, replicas: number, namespace = t.ns): Promise<void> {
+  await t.kube.apps.createNamespacedDeployment({
     namespace,
     body: deployment(namespace, name, { replicas }),
   });
-  await deploymentReady(kube, namespace, name, replicas);
+  await deploymentReady(t.kube, namespace, name, replicas);
 }
 
 /** The one pod matching `labelSelector` in `ns`: its name and UID. */
 async function onlyPod(labelSelector: string): Promise<{ name: string; uid: string }> {
-  const { items } = await kube.core.listNamespacedPod({ namespace: ns, labelSelector });
+  const { items } = await t.kube.core.listNamespacedPod({ namespace: t.ns, labelSelector });
   expect(items).toHaveLength(1);
   return { name: items[0]?.metadata?.name ?? "", uid: items[0]?.metadata?.uid ?? "" };
 }
@@ -142,7 +111,7 @@ const minuteOfDay = (ms: number, zone: string): number => {
     minute: "2-digit",
     hourCycle: "h23",
   }).formatToParts(new Date(ms));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   return get("hour") * 60 + get("minute");
 };
 
@@ -150,21 +119,21 @@ describe("paused, blackouts and --force (SPEC §2 paused/blackout, §4 once)", (
   it("paused: once skips the round (exit 0, no eviction); with --force it kills", async () => {
     await workload("paused", 2);
     const config = chaosConfig([podTarget("paused", "paused")], { paused: true });
-    const before = evictedIn(ns).length;
-    const skipped = await once(config);
+    const before = evictedIn(t.ns).length;
+    const skipped = await t.once(config);
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(skipped.rounds[0]?.skipped).toBe("paused");
     expect(skipped.rounds[0]?.victims).toEqual([]);
     await auditSentinel();
-    expect(evictedIn(ns).slice(before)).toEqual([]);
+    expect(evictedIn(t.ns).slice(before)).toEqual([]);
 
-    const forced = await once(config, "--force");
+    const forced = await t.once(config, "--force");
     expect(forced.code, forced.stderr).toBe(0);
     const v = forced.rounds[0]?.victims[0];
     expect(v?.outcome).toBe("recovered");
     await expect
-      .poll(() => evictedIn(ns).slice(before), { timeout: 10_000 })
-      .toEqual([`${ns}/${v?.name}`]);
+      .poll(() => evictedIn(t.ns).slice(before), { timeout: 10_000 })
+      .toEqual([`${t.ns}/${v?.name}`]);
   }, 180_000);
 
   it("a blackout that covers now in UTC but not in Europe/Prague: only the Prague target kills; --force overrides; plan marks it", async () => {
@@ -185,28 +154,28 @@ describe("paused, blackouts and --force (SPEC §2 paused/blackout, §4 once)", (
       ],
       { safety: { blackout: { timesOfDay: [window] } } },
     );
-    const before = evictedIn(ns).length;
-    const r = await once(config);
+    const before = evictedIn(t.ns).length;
+    const r = await t.once(config);
     expect(r.code, r.stderr).toBe(0);
     expect(r.rounds.find((x) => x.target === "utc")?.skipped).toBe("blackout");
     const prague = r.rounds.find((x) => x.target === "prague")?.victims[0];
     expect(prague?.outcome).toBe("recovered");
     await auditSentinel();
-    expect(evictedIn(ns).slice(before)).toEqual([`${ns}/${prague?.name}`]);
+    expect(evictedIn(t.ns).slice(before)).toEqual([`${t.ns}/${prague?.name}`]);
 
-    const forced = await once(config, "--force", "--target", "utc");
+    const forced = await t.once(config, "--force", "--target", "utc");
     expect(forced.code, forced.stderr).toBe(0);
     const utc = forced.rounds[0]?.victims[0];
     expect(utc?.name).toMatch(/^tz-utc-/);
     await expect
-      .poll(() => evictedIn(ns).slice(before), { timeout: 10_000 })
-      .toEqual([`${ns}/${prague?.name}`, `${ns}/${utc?.name}`]);
+      .poll(() => evictedIn(t.ns).slice(before), { timeout: 10_000 })
+      .toEqual([`${t.ns}/${prague?.name}`, `${t.ns}/${utc?.name}`]);
 
     // plan: the next minute is inside the window for utc (it lasts ≥ 19 more minutes), not prague.
     const plan = await runMonkey(["plan", "--config", config, ...common(), "--count", "2"]);
     expect(plan.code, plan.stderr).toBe(0);
-    const section = (t: string) =>
-      plan.stdout.split("\n\n").find((s) => s.startsWith(`target ${t}:`)) ?? "";
+    const section = (target: string) =>
+      plan.stdout.split("\n\n").find((s) => s.startsWith(`target ${target}:`)) ?? "";
     expect(section("utc")).toMatch(/^ {4}\S+ \S+ UTC {2}BLACKOUT \(skipped\)$/m);
     expect(section("utc")).toContain("not active now (blackout)");
     expect(section("prague")).not.toContain("BLACKOUT");
@@ -217,36 +186,36 @@ describe("paused, blackouts and --force (SPEC §2 paused/blackout, §4 once)", (
 
 describe("requireHealthy (SPEC §2 safety.requireHealthy)", () => {
   it("drops the victim of a degraded workload (a quota keeps it at 1 of 2); off, the same pod is killed", async () => {
-    const quotaNs = await createNamespace(kube, "e2e-pcli-quota");
+    const quotaNs = await createNamespace(t.kube, "e2e-pcli-quota");
     extraNamespaces.push(quotaNs);
-    await kube.core.createNamespacedResourceQuota({
+    await t.kube.core.createNamespacedResourceQuota({
       namespace: quotaNs,
       body: { metadata: { name: "one-pod" }, spec: { hard: { pods: "1" } } },
     });
     // Admission refuses pods until the quota controller has filled in the quota's status.
-    await watchUntil<k8s.V1ResourceQuota>(kube, {
+    await watchUntil<k8s.V1ResourceQuota>(t.kube, {
       path: `/api/v1/namespaces/${quotaNs}/resourcequotas`,
       until: (_t, q) => q.status?.hard?.pods === "1",
       timeoutMs: 30_000,
     });
-    await kube.apps.createNamespacedDeployment({
+    await t.kube.apps.createNamespacedDeployment({
       namespace: quotaNs,
       body: deployment(quotaNs, "deg", { replicas: 2 }),
     });
-    await deploymentReady(kube, quotaNs, "deg", 1);
+    await deploymentReady(t.kube, quotaNs, "deg", 1);
     const target = {
       ...podTarget("deg", "deg"),
       selector: { namespaces: [quotaNs], labelSelector: "app=deg" },
       recovery: { timeout: "3s" },
     };
-    const guarded = await once(chaosConfig([target]));
+    const guarded = await t.once(chaosConfig([target]));
     expect(guarded.code, guarded.stderr).toBe(0);
     expect(guarded.rounds[0]?.skipped).toBe("unhealthy");
     await auditSentinel();
     expect(evictedIn(quotaNs)).toEqual([]);
 
     // Without the guard the same pod dies, and the workload cannot get back to 2 (exit 3).
-    const unguarded = await once(chaosConfig([target], { safety: { requireHealthy: false } }));
+    const unguarded = await t.once(chaosConfig([target], { safety: { requireHealthy: false } }));
     expect(unguarded.code, unguarded.stderr).toBe(3);
     const v = unguarded.rounds[0]?.victims[0];
     expect(v?.outcome).toBe("timeout");
@@ -261,22 +230,22 @@ describe("actions (SPEC §2 action)", () => {
     await workload("del", 1);
     const { name } = await onlyPod("app=del");
     // The first event showing the pod deleted carries the grace period of the delete that did it.
-    const deleted = watchUntil<k8s.V1Pod>(kube, {
-      path: `/api/v1/namespaces/${ns}/pods`,
+    const deleted = watchUntil<k8s.V1Pod>(t.kube, {
+      path: `/api/v1/namespaces/${t.ns}/pods`,
       query: { fieldSelector: `metadata.name=${name}` },
       until: (_t, p) => p.metadata?.deletionTimestamp !== undefined,
       timeoutMs: 60_000,
     });
-    const before = writesBy(audit, id.username).length;
+    const before = writesBy(t.auditLog, t.id.username).length;
     const config = chaosConfig([
       podTarget("del", "del", { action: { method: "delete", gracePeriodSeconds: 7 } }),
     ]);
-    const r = await once(config);
+    const r = await t.once(config);
     expect(r.code, r.stderr).toBe(0);
     expect(r.rounds[0]?.victims[0]).toMatchObject({ name, result: "killed", outcome: "recovered" });
     expect((await deleted).object.metadata?.deletionGracePeriodSeconds).toBe(7);
     await auditSentinel();
-    const podWrites = writesBy(audit, id.username)
+    const podWrites = writesBy(t.auditLog, t.id.username)
       .slice(before)
       .filter((e) => e.objectRef?.resource === "pods");
     expect(
@@ -285,16 +254,16 @@ describe("actions (SPEC §2 action)", () => {
   }, 120_000);
 
   it("stripFinalizers as a list: only the named finalizer is removed from the deleted claim", async () => {
-    const pv = `e2e-pcli-${ns.slice(-6)}`;
+    const pv = `e2e-pcli-${t.ns.slice(-6)}`;
     volumes.push(pv);
-    await kube.core.createPersistentVolume({ body: staticVolume(pv, ns, "data") });
+    await t.kube.core.createPersistentVolume({ body: staticVolume(pv, t.ns, "data") });
     const finalizers = ["e2e.chaos-monkey.io/strip-me", "e2e.chaos-monkey.io/keep-me"];
-    await kube.core.createNamespacedPersistentVolumeClaim({
-      namespace: ns,
-      body: claim(ns, "data", pv, { finalizers }),
+    await t.kube.core.createNamespacedPersistentVolumeClaim({
+      namespace: t.ns,
+      body: claim(t.ns, "data", pv, { finalizers }),
     });
-    await watchUntil<k8s.V1PersistentVolumeClaim>(kube, {
-      path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
+    await watchUntil<k8s.V1PersistentVolumeClaim>(t.kube, {
+      path: `/api/v1/namespaces/${t.ns}/persistentvolumeclaims`,
       until: (_t, c) => c.metadata?.name === "data" && c.status?.phase === "Bound",
       timeoutMs: 60_000,
     });
@@ -303,18 +272,18 @@ describe("actions (SPEC §2 action)", () => {
         name: "data",
         kind: "PersistentVolumeClaim",
         schedule: "@hourly",
-        selector: { namespaces: [ns], labelSelector: "app=data" },
+        selector: { namespaces: [t.ns], labelSelector: "app=data" },
         action: { stripFinalizers: ["e2e.chaos-monkey.io/strip-me"], restartConsumers: false },
         recovery: { timeout: "3s" },
       },
     ]);
-    const r = await once(config);
+    const r = await t.once(config);
     // Nothing recreates the claim: the recovery times out (exit 3), but the kill happened.
     expect(r.code, r.stderr).toBe(3);
     expect(r.rounds[0]?.victims[0]?.result).toBe("killed");
-    const after = await kube.core.readNamespacedPersistentVolumeClaim({
+    const after = await t.kube.core.readNamespacedPersistentVolumeClaim({
       name: "data",
-      namespace: ns,
+      namespace: t.ns,
     });
     expect(after.metadata?.deletionTimestamp).toBeDefined();
     // pvc-protection is the controller's to drop (nothing mounts the claim); ours: only the named one.
@@ -323,8 +292,8 @@ describe("actions (SPEC §2 action)", () => {
     ]);
     // Invariant 3 from the API server's side: the strip came after the delete was accepted.
     await auditSentinel();
-    const onClaim = writesBy(audit, id.username).filter(
-      (e) => e.objectRef?.resource === "persistentvolumeclaims" && e.objectRef.namespace === ns,
+    const onClaim = writesBy(t.auditLog, t.id.username).filter(
+      (e) => e.objectRef?.resource === "persistentvolumeclaims" && e.objectRef.namespace === t.ns,
     );
     const del = onClaim.find((e) => e.verb === "delete" && (e.responseStatus?.code ?? 500) < 300);
     const patches = onClaim.filter((e) => e.verb === "patch");
@@ -334,8 +303,8 @@ describe("actions (SPEC §2 action)", () => {
       expect(receivedMs(p)).toBeGreaterThanOrEqual(completedMs(del as AuditEvent));
     // Events for a volume victim with no workload: on the claim itself.
     for (const reason of ["ChaosKill", "ChaosNotRecovered"]) {
-      const seen = await watchUntil<k8s.EventsV1Event>(kube, {
-        path: `/apis/events.k8s.io/v1/namespaces/${ns}/events`,
+      const seen = await watchUntil<k8s.EventsV1Event>(t.kube, {
+        path: `/apis/events.k8s.io/v1/namespaces/${t.ns}/events`,
         until: (_t, e) =>
           e.reason === reason && e.note?.includes(`round=${r.rounds[0]?.round}`) === true,
         timeoutMs: 15_000,
@@ -346,9 +315,9 @@ describe("actions (SPEC §2 action)", () => {
         name: "data",
       });
     }
-    await kube.core.patchNamespacedPersistentVolumeClaim({
+    await t.kube.core.patchNamespacedPersistentVolumeClaim({
       name: "data",
-      namespace: ns,
+      namespace: t.ns,
       body: [{ op: "remove", path: "/metadata/finalizers" }],
     });
   }, 120_000);
@@ -358,7 +327,7 @@ const NOEVICT_ROLE = "e2e-promises-noevict";
 
 /** A ServiceAccount with the monkey's reads and its Lease, but neither eviction nor delete. */
 async function noEvictIdentity(): Promise<Identity> {
-  await kube.rbac.createClusterRole({
+  await t.kube.rbac.createClusterRole({
     body: {
       metadata: { name: NOEVICT_ROLE },
       rules: [
@@ -377,23 +346,23 @@ async function noEvictIdentity(): Promise<Identity> {
     },
   });
   const sa = "noevict";
-  await kube.core.createNamespacedServiceAccount({
-    namespace: selfNs,
+  await t.kube.core.createNamespacedServiceAccount({
+    namespace: t.selfNs,
     body: { metadata: { name: sa } },
   });
-  const subjects = [{ kind: "ServiceAccount", name: sa, namespace: selfNs }];
-  await kube.rbac.createClusterRoleBinding({
+  const subjects = [{ kind: "ServiceAccount", name: sa, namespace: t.selfNs }];
+  await t.kube.rbac.createClusterRoleBinding({
     body: {
       metadata: {
-        name: `e2e-${selfNs}-${sa}`,
-        labels: { "e2e.chaos-monkey.io/namespace": selfNs },
+        name: `e2e-${t.selfNs}-${sa}`,
+        labels: { "e2e.chaos-monkey.io/namespace": t.selfNs },
       },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: NOEVICT_ROLE },
       subjects,
     },
   });
-  await kube.rbac.createNamespacedRoleBinding({
-    namespace: selfNs,
+  await t.kube.rbac.createNamespacedRoleBinding({
+    namespace: t.selfNs,
     body: {
       metadata: { name: `e2e-own-${sa}` },
       roleRef: {
@@ -404,7 +373,7 @@ async function noEvictIdentity(): Promise<Identity> {
       subjects,
     },
   });
-  return tokenIdentity(kube, selfNs, sa);
+  return tokenIdentity(t.kube, t.selfNs, sa);
 }
 
 describe("exit codes and flags (SPEC §4)", () => {
@@ -413,10 +382,10 @@ describe("exit codes and flags (SPEC §4)", () => {
     const weak = await noEvictIdentity();
     const { name, uid } = await onlyPod("app=refused");
     const config = chaosConfig([podTarget("refused", "refused")]);
-    const r = await runMonkey(["once", "--config", config, ...asIdentity(weak, selfNs)]);
+    const r = await runMonkey(["once", "--config", config, ...asIdentity(weak, t.selfNs)]);
     expect(r.code, r.stderr).toBe(1);
     await auditSentinel();
-    const tries = requestsBy(audit, weak.username).filter(
+    const tries = requestsBy(t.auditLog, weak.username).filter(
       (e) => e.objectRef?.subresource === "eviction",
     );
     expect(tries.length).toBeGreaterThanOrEqual(1);
@@ -424,7 +393,7 @@ describe("exit codes and flags (SPEC §4)", () => {
       expect(e.objectRef?.name).toBe(name);
       expect(e.responseStatus?.code).toBe(403);
     }
-    const still = await kube.core.readNamespacedPod({ name, namespace: ns });
+    const still = await t.kube.core.readNamespacedPod({ name, namespace: t.ns });
     expect(still.metadata?.uid).toBe(uid);
     expect(still.metadata?.deletionTimestamp).toBeUndefined();
   }, 120_000);
@@ -432,19 +401,19 @@ describe("exit codes and flags (SPEC §4)", () => {
   it("once --dry-run on a live config: reports the victim, and the API server saw no write before a later sentinel", async () => {
     await workload("dry", 2);
     const config = chaosConfig([podTarget("dry", "dry")]);
-    const before = writesBy(audit, id.username).length;
-    const r = await once(config, "--dry-run");
+    const before = writesBy(t.auditLog, t.id.username).length;
+    const r = await t.once(config, "--dry-run");
     expect(r.code, r.stderr).toBe(0);
     expect(r.rounds[0]?.victims).toHaveLength(1);
     expect(r.rounds[0]?.victims[0]?.result).toBe("dry_run");
     await auditSentinel();
-    expect(writesBy(audit, id.username).slice(before)).toEqual([]);
+    expect(writesBy(t.auditLog, t.id.username).slice(before)).toEqual([]);
   }, 120_000);
 
   it("run --dry-run: rounds happen, the metrics say what the test knows, no write before a later sentinel", async () => {
     await workload("dryrun", 3);
     const config = chaosConfig([podTarget("dryrun", "dryrun", { schedule: "@every 2s" })]);
-    const before = writesBy(audit, id.username).length;
+    const before = writesBy(t.auditLog, t.id.username).length;
     const port = await freePort();
     const startedS = Date.now() / 1000;
     const m = startMonkey([
@@ -457,16 +426,16 @@ describe("exit codes and flags (SPEC §4)", () => {
       "--dry-run",
     ]);
     try {
-      const dry = (l: { msg: string }) => l.msg === "would kill (dry run)";
+      const dry = (l: { msg: string }) => l.msg === LOG.WOULD_KILL;
       await m.waitForLog(dry, 30_000);
       await m.waitForLog(() => m.logs.filter(dry).length >= 2, 30_000);
       const metrics = await scrape(port);
       const nowS = Date.now() / 1000;
-      const t = { target: "dryrun" };
-      expect(metricSum(metrics, "chaos_monkey_eligible_objects", t)).toBe(3);
+      const labels = { target: "dryrun" };
+      expect(metricSum(metrics, "chaos_monkey_eligible_objects", labels)).toBe(3);
       expect(metricSum(metrics, "chaos_monkey_dry_run")).toBe(1);
-      const last = metricSum(metrics, "chaos_monkey_last_round_timestamp_seconds", t);
-      const next = metricSum(metrics, "chaos_monkey_next_round_timestamp_seconds", t);
+      const last = metricSum(metrics, "chaos_monkey_last_round_timestamp_seconds", labels);
+      const next = metricSum(metrics, "chaos_monkey_next_round_timestamp_seconds", labels);
       expect(last).toBeGreaterThanOrEqual(startedS);
       expect(last).toBeLessThanOrEqual(nowS);
       // @every 2s: the next tick is after the last and at most one period later (+0.5 s slack
@@ -478,7 +447,7 @@ describe("exit codes and flags (SPEC §4)", () => {
       expect(await m.exited).toBe(0);
     }
     await auditSentinel();
-    expect(writesBy(audit, id.username).slice(before)).toEqual([]);
+    expect(writesBy(t.auditLog, t.id.username).slice(before)).toEqual([]);
   }, 120_000);
 
   it("a live run reports chaos_monkey_is_leader 1 once it holds the Lease", async () => {
@@ -493,17 +462,17 @@ describe("exit codes and flags (SPEC §4)", () => {
       `127.0.0.1:${port}`,
     ]);
     try {
-      await m.waitForLog((l) => l.msg === "config loaded", 30_000);
+      await m.waitForLog((l) => l.msg === LOG.CONFIG_LOADED, 30_000);
       // Lease acquisition retries every 2 s; a previous holder's Lease in selfNs was released.
       await expect
         .poll(async () => metricSum(await scrape(port), "chaos_monkey_is_leader"), {
           timeout: 30_000,
         })
         .toBe(1);
-      const lease = await kube.objects.read({
+      const lease = await t.kube.objects.read({
         apiVersion: "coordination.k8s.io/v1",
         kind: "Lease",
-        metadata: { name: "chaos-monkey", namespace: selfNs },
+        metadata: { name: "chaos-monkey", namespace: t.selfNs },
       });
       expect((lease as k8s.V1Lease).spec?.holderIdentity).toBeTruthy();
     } finally {
@@ -515,12 +484,12 @@ describe("exit codes and flags (SPEC §4)", () => {
   it("CHAOS_MONKEY_CONFIG instead of --config, and --log-format pretty: not JSON, still naming the round", async () => {
     await workload("pretty", 1);
     const config = chaosConfig([podTarget("pretty", "pretty")]);
-    const before = evictedIn(ns).length;
-    const r = await runMonkey(["once", ...common(), "--log-format", "pretty", "--output", "json"], {
+    const before = evictedIn(t.ns).length;
+    const r = await runOnce([...common(), "--log-format", "pretty"], {
       CHAOS_MONKEY_CONFIG: config,
     });
     expect(r.code, r.stderr).toBe(0);
-    const [round] = JSON.parse(r.stdout) as Round[];
+    const [round] = r.rounds;
     expect(round?.target).toBe("pretty");
     const lines = r.stderr.split("\n").filter(Boolean);
     expect(lines.length).toBeGreaterThan(0);
@@ -537,8 +506,8 @@ describe("exit codes and flags (SPEC §4)", () => {
     expect(lines.filter(isRecord)).toEqual([]);
     expect(r.stderr).toContain(round?.round ?? "no round");
     await expect
-      .poll(() => evictedIn(ns).slice(before), { timeout: 10_000 })
-      .toEqual([`${ns}/${round?.victims[0]?.name}`]);
+      .poll(() => evictedIn(t.ns).slice(before), { timeout: 10_000 })
+      .toEqual([`${t.ns}/${round?.victims[0]?.name}`]);
   }, 120_000);
 
   it("plan --from lists the Europe/Prague DST day (02:00 → 03:00) in the target's zone; a bad --from is exit 2 naming it", async () => {
@@ -585,15 +554,15 @@ describe("the own-pod rule (SPEC §2 eligibility, §7 invariant 1)", () => {
   // can be shown is that the self rule is checked first and names the monkey's own pod alone.
   it("names the pod POD_NAME as excluded for being itself, its neighbours for the namespace", async () => {
     for (const n of ["the-monkey", "neighbour"])
-      await kube.core.createNamespacedPod({
-        namespace: selfNs,
-        body: pod(selfNs, n, { labels: { role: "m" } }),
+      await t.kube.core.createNamespacedPod({
+        namespace: t.selfNs,
+        body: pod(t.selfNs, n, { labels: { role: "m" } }),
       });
     await expect
       .poll(
         async () =>
           (
-            await kube.core.listNamespacedPod({ namespace: selfNs, labelSelector: "role=m" })
+            await t.kube.core.listNamespacedPod({ namespace: t.selfNs, labelSelector: "role=m" })
           ).items.filter((p) => p.status?.phase === "Running").length,
         { timeout: 30_000 },
       )
@@ -604,7 +573,7 @@ describe("the own-pod rule (SPEC §2 eligibility, §7 invariant 1)", () => {
           name: "self",
           kind: "Pod",
           schedule: "@hourly",
-          selector: { namespaces: [selfNs], labelSelector: "role=m", includeOrphans: true },
+          selector: { namespaces: [t.selfNs], labelSelector: "role=m", includeOrphans: true },
         },
       ],
       { dryRun: true },

@@ -8,6 +8,7 @@ import { connect, statusOf, watchUntil } from "../support/kube.js";
 import { asIdentity, chaosConfig, runMonkey, tokenIdentity } from "../support/monkey.js";
 import { claim, staticVolume } from "../support/objects.js";
 import { e2eSuite } from "../support/suite.js";
+import { LOG } from "../../src/observe/messages.js";
 
 const t = e2eSuite("e2e-dry");
 const KEEP = "example.com/keep";
@@ -83,19 +84,9 @@ describe("dry-run writes nothing", () => {
     ]);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toContain(`victims with seed "x": ${t.ns}/data-plan`);
-    const once = await runMonkey([
-      "once",
-      "--config",
-      cfg,
-      ...asIdentity(t.id, t.selfNs),
-      "--dry-run",
-      "--output",
-      "json",
-    ]);
+    const once = await t.once(cfg, "--dry-run");
     expect(once.code, once.stderr).toBe(0);
-    expect(
-      (JSON.parse(once.stdout) as { victims: { result: string }[] }[])[0]?.victims,
-    ).toMatchObject([{ result: "dry_run" }]);
+    expect(once.rounds[0]?.victims).toMatchObject([{ result: "dry_run" }]);
     await sentinel();
     expect(writesBy(t.auditLog, t.id.username)).toEqual([]);
     const after = await t.kube.core.readNamespacedPersistentVolumeClaim({
@@ -145,11 +136,11 @@ describe("dry-run writes nothing", () => {
     const m = await t.run(chaosConfig([claimTarget("nothing-matches")], { dryRun: true }));
     // Several rounds after start-up, each of which could have swept the journal if live.
     for (let i = 0; i < 3; i++) {
-      const seen = m.logs.filter((l) => l.msg === "round skipped").length;
+      const seen = m.logs.filter((l) => l.msg === LOG.ROUND_SKIPPED).length;
       await m.waitForLog(
         (l) =>
-          l.msg === "round skipped" &&
-          m.logs.filter((x) => x.msg === "round skipped").length > seen,
+          l.msg === LOG.ROUND_SKIPPED &&
+          m.logs.filter((x) => x.msg === LOG.ROUND_SKIPPED).length > seen,
         20_000,
       );
     }

@@ -2,61 +2,23 @@
 // DaemonSet victims recover, a workload deleted mid-recovery ends it `gone`, and a timeout is a
 // ChaosNotRecovered Event, each judged from the API server's side.
 import type * as k8s from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { evictionsBy } from "../support/audit.js";
-import type { Kube } from "../support/kube.js";
-import {
-  connect,
-  createNamespace,
-  deleteNamespace,
-  deploymentReady,
-  isPodReady,
-  watchUntil,
-} from "../support/kube.js";
-import type { Identity } from "../support/monkey.js";
-import {
-  asIdentity,
-  chaosConfig,
-  deleteIdentityBindings,
-  monkeyIdentity,
-  runMonkey,
-  startMonkey,
-} from "../support/monkey.js";
+import { deploymentReady, isPodReady, watchUntil } from "../support/kube.js";
+import { asIdentity, chaosConfig, onceResultOf, startMonkey } from "../support/monkey.js";
 import { daemonSet, deployment, statefulSet } from "../support/objects.js";
+import { e2eSuite } from "../support/suite.js";
 
-let kube: Kube;
-let ns: string;
-let selfNs: string;
-let id: Identity;
-let audit: string;
-
-beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  audit = inject("auditLog");
-  ns = await createNamespace(kube, "e2e-prec");
-  selfNs = await createNamespace(kube, "e2e-prec-self");
-  id = await monkeyIdentity(kube, selfNs);
-});
-
-afterAll(async () => {
-  for (const n of [ns, selfNs]) await deleteNamespace(kube, n);
-  await deleteIdentityBindings(kube, selfNs);
-});
-
-interface Round {
-  target: string;
-  round: string;
-  victims: { namespace: string; name: string; result: string; outcome: string }[];
-}
+const t = e2eSuite("e2e-prec");
 
 const evicted = (): string[] =>
-  evictionsBy(audit, id.username).filter((k) => k.startsWith(`${ns}/`));
+  evictionsBy(t.auditLog, t.id.username).filter((k) => k.startsWith(`${t.ns}/`));
 
 const podTarget = (name: string, app: string, more: Record<string, unknown> = {}) => ({
   name,
   kind: "Pod",
   schedule: "@hourly",
-  selector: { namespaces: [ns], labelSelector: `app=${app}` },
+  selector: { namespaces: [t.ns], labelSelector: `app=${app}` },
   recovery: { timeout: "60s" },
   ...more,
 });
@@ -66,7 +28,7 @@ async function readyPods(labelSelector: string, n: number): Promise<k8s.V1Pod[]>
   await expect
     .poll(
       async () => {
-        const all = (await kube.core.listNamespacedPod({ namespace: ns, labelSelector })).items;
+        const all = (await t.kube.core.listNamespacedPod({ namespace: t.ns, labelSelector })).items;
         ready = all.filter((p) => isPodReady(p) && !p.metadata?.deletionTimestamp);
         return ready.length === n && all.length === n;
       },
@@ -78,26 +40,18 @@ async function readyPods(labelSelector: string, n: number): Promise<k8s.V1Pod[]>
 
 describe("recovery of other workloads (SPEC §3)", () => {
   it("a StatefulSet pod and a DaemonSet pod (one per KWOK node) are evicted and recover: a new Ready pod of the same workload", async () => {
-    const nodes = (await kube.core.listNode()).items.length;
-    await kube.apps.createNamespacedStatefulSet({
-      namespace: ns,
-      body: statefulSet(ns, "sts", { replicas: 2 }),
+    const nodes = (await t.kube.core.listNode()).items.length;
+    await t.kube.apps.createNamespacedStatefulSet({
+      namespace: t.ns,
+      body: statefulSet(t.ns, "sts", { replicas: 2 }),
     });
-    await kube.apps.createNamespacedDaemonSet({ namespace: ns, body: daemonSet(ns, "ds") });
+    await t.kube.apps.createNamespacedDaemonSet({ namespace: t.ns, body: daemonSet(t.ns, "ds") });
     const stsBefore = await readyPods("app=sts", 2);
     const dsBefore = await readyPods("app=ds", nodes);
     const before = evicted().length;
-    const r = await runMonkey([
-      "once",
-      "--config",
-      chaosConfig([podTarget("sts", "sts"), podTarget("ds", "ds")]),
-      ...asIdentity(id, selfNs),
-      "--output",
-      "json",
-    ]);
+    const r = await t.once(chaosConfig([podTarget("sts", "sts"), podTarget("ds", "ds")]));
     expect(r.code, r.stderr).toBe(0);
-    const rounds = JSON.parse(r.stdout) as Round[];
-    const victims = rounds.flatMap((x) => x.victims);
+    const victims = r.rounds.flatMap((x) => x.victims);
     expect(victims.map((v) => v.outcome)).toEqual(["recovered", "recovered"]);
     await expect
       .poll(() => evicted().slice(before).sort(), { timeout: 10_000 })
@@ -119,30 +73,30 @@ describe("recovery of other workloads (SPEC §3)", () => {
   }, 180_000);
 
   it("outcome gone: the Deployment deleted while its replacement waits 30 s to be Ready ends the recovery at once", async () => {
-    await kube.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: deployment(ns, "doomed", {
+    await t.kube.apps.createNamespacedDeployment({
+      namespace: t.ns,
+      body: deployment(t.ns, "doomed", {
         replicas: 1,
         annotations: { "kwok.chaos-monkey.io/ready-delay": "30s" },
       }),
     });
-    await deploymentReady(kube, ns, "doomed", 1);
+    await deploymentReady(t.kube, t.ns, "doomed", 1);
     const before = evicted().length;
     const started = Date.now();
     const m = startMonkey([
       "once",
       "--config",
       chaosConfig([podTarget("doomed", "doomed")]),
-      ...asIdentity(id, selfNs),
+      ...asIdentity(t.id, t.selfNs),
       "--output",
       "json",
     ]);
     // The kill, seen from the API server: then the workload goes.
     await expect.poll(() => evicted().length - before, { timeout: 60_000 }).toBe(1);
-    await kube.apps.deleteNamespacedDeployment({ name: "doomed", namespace: ns });
+    await t.kube.apps.deleteNamespacedDeployment({ name: "doomed", namespace: t.ns });
     const code = await m.exited;
     const elapsed = Date.now() - started;
-    const [round] = JSON.parse(m.stdout.join("\n")) as Round[];
+    const [round] = onceResultOf(m.stdout.join("\n"));
     expect(round?.victims[0]?.outcome, m.stderr.join("\n")).toBe("gone");
     expect([0, 3]).toContain(code);
     // The replacement would be Ready only 30 s after it was created: ending well before that
@@ -151,27 +105,22 @@ describe("recovery of other workloads (SPEC §3)", () => {
   }, 120_000);
 
   it("a timeout is a ChaosNotRecovered Warning on the Deployment naming the round", async () => {
-    await kube.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: deployment(ns, "late", {
+    await t.kube.apps.createNamespacedDeployment({
+      namespace: t.ns,
+      body: deployment(t.ns, "late", {
         replicas: 1,
         annotations: { "kwok.chaos-monkey.io/ready-delay": "30s" },
       }),
     });
-    await deploymentReady(kube, ns, "late", 1);
-    const r = await runMonkey([
-      "once",
-      "--config",
+    await deploymentReady(t.kube, t.ns, "late", 1);
+    const r = await t.once(
       chaosConfig([podTarget("late", "late", { recovery: { timeout: "3s" } })]),
-      ...asIdentity(id, selfNs),
-      "--output",
-      "json",
-    ]);
+    );
     expect(r.code, r.stderr).toBe(3);
-    const [round] = JSON.parse(r.stdout) as Round[];
+    const [round] = r.rounds;
     expect(round?.victims[0]?.outcome).toBe("timeout");
-    const seen = await watchUntil<k8s.EventsV1Event>(kube, {
-      path: `/apis/events.k8s.io/v1/namespaces/${ns}/events`,
+    const seen = await watchUntil<k8s.EventsV1Event>(t.kube, {
+      path: `/apis/events.k8s.io/v1/namespaces/${t.ns}/events`,
       until: (_t, e) =>
         e.reason === "ChaosNotRecovered" && e.note?.includes(`round=${round?.round}`) === true,
       timeoutMs: 15_000,

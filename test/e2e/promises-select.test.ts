@@ -1,71 +1,22 @@
 // SPEC §2 selection promises on the real control plane (issue 15): each selector key, the kill
 // modes and the caps, judged by the evictions the API server logged for the monkey's identity.
 import type * as k8s from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { OnceResult } from "../../src/commands/once-result.js";
 import { evictionsBy } from "../support/audit.js";
-import type { Kube } from "../support/kube.js";
-import {
-  connect,
-  createNamespace,
-  deleteNamespace,
-  deploymentReady,
-  isPodReady,
-} from "../support/kube.js";
-import type { Identity } from "../support/monkey.js";
-import {
-  asIdentity,
-  chaosConfig,
-  deleteIdentityBindings,
-  monkeyIdentity,
-  runMonkey,
-} from "../support/monkey.js";
+import { deploymentReady, isPodReady } from "../support/kube.js";
+import { asIdentity, chaosConfig, runMonkey } from "../support/monkey.js";
 import { deployment, pod, statefulSet } from "../support/objects.js";
+import { e2eSuite } from "../support/suite.js";
 
-let kube: Kube;
-let ns: string;
-let selfNs: string;
-let id: Identity;
-let audit: string;
-
-beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  audit = inject("auditLog");
-  ns = await createNamespace(kube, "e2e-psel");
-  selfNs = await createNamespace(kube, "e2e-psel-self");
-  id = await monkeyIdentity(kube, selfNs);
-});
-
-afterAll(async () => {
-  for (const n of [ns, selfNs]) await deleteNamespace(kube, n);
-  await deleteIdentityBindings(kube, selfNs);
-});
+const t = e2eSuite("e2e-psel");
 
 /** Caps loose enough not to bind unless a test says otherwise. */
 const LOOSE = { maxPerOwner: 50, maxKillsPerRound: 50 };
 
-interface Round {
-  target: string;
-  skipped: string | null;
-  victims: { namespace: string; name: string; result: string; outcome: string | null }[];
-}
-
 /** Evictions of pods in `ns` by the monkey, in the order the API server logged them. */
 const evicted = (): string[] =>
-  evictionsBy(audit, id.username).filter((k) => k.startsWith(`${ns}/`));
-
-async function once(config: string, ...extra: string[]) {
-  const r = await runMonkey([
-    "once",
-    "--config",
-    config,
-    ...asIdentity(id, selfNs),
-    "--output",
-    "json",
-    ...extra,
-  ]);
-  const rounds = r.code === 0 || r.code === 3 ? (JSON.parse(r.stdout) as Round[]) : [];
-  return { ...r, rounds };
-}
+  evictionsBy(t.auditLog, t.id.username).filter((k) => k.startsWith(`${t.ns}/`));
 
 /** Waits until the API server's audit log shows exactly `count` more evictions than `before`. */
 async function newEvictions(before: number, count: number): Promise<string[]> {
@@ -77,13 +28,13 @@ async function newEvictions(before: number, count: number): Promise<string[]> {
   return all.slice(before).sort();
 }
 
-const keysOf = (rounds: Round[], target: string): string[] =>
+const keysOf = (rounds: OnceResult, target: string): string[] =>
   (rounds.find((r) => r.target === target)?.victims ?? [])
     .map((v) => `${v.namespace}/${v.name}`)
     .sort();
 
 async function podsOf(labelSelector: string): Promise<k8s.V1Pod[]> {
-  const list = await kube.core.listNamespacedPod({ namespace: ns, labelSelector });
+  const list = await t.kube.core.listNamespacedPod({ namespace: t.ns, labelSelector });
   return list.items.filter((p) => !p.metadata?.deletionTimestamp);
 }
 
@@ -92,7 +43,7 @@ async function readyPods(labelSelector: string, n: number): Promise<k8s.V1Pod[]>
   await expect
     .poll(
       async () => {
-        const all = (await kube.core.listNamespacedPod({ namespace: ns, labelSelector })).items;
+        const all = (await t.kube.core.listNamespacedPod({ namespace: t.ns, labelSelector })).items;
         return (
           all.filter((p) => isPodReady(p) && !p.metadata?.deletionTimestamp).length === n &&
           all.length === n
@@ -112,39 +63,39 @@ const podTarget = (
   name,
   kind: "Pod",
   schedule: "@hourly",
-  selector: { namespaces: [ns], ...selector },
+  selector: { namespaces: [t.ns], ...selector },
   mode: "all",
   recovery: { timeout: "45s" },
   ...more,
 });
 
-const key = (p: k8s.V1Pod) => `${ns}/${p.metadata?.name ?? ""}`;
+const key = (p: k8s.V1Pod) => `${t.ns}/${p.metadata?.name ?? ""}`;
 
 /** One workload that each selector should pick and its decoys; what each target must kill. */
 async function selectorWorld() {
   const deps: k8s.V1Deployment[] = [
-    deployment(ns, "spread", { replicas: 4, labels: { group: "field" } }),
-    deployment(ns, "annot-yes", {
+    deployment(t.ns, "spread", { replicas: 4, labels: { group: "field" } }),
+    deployment(t.ns, "annot-yes", {
       labels: { group: "annot" },
       annotations: { team: "payments" },
     }),
-    deployment(ns, "annot-no", { labels: { group: "annot" }, annotations: { team: "search" } }),
-    deployment(ns, "names-keep", { labels: { group: "names" } }),
-    deployment(ns, "names-keep-canary-1", { labels: { group: "names" } }),
-    deployment(ns, "names-other", { labels: { group: "names" } }),
-    deployment(ns, "owners-dep", { labels: { group: "owners" } }),
+    deployment(t.ns, "annot-no", { labels: { group: "annot" }, annotations: { team: "search" } }),
+    deployment(t.ns, "names-keep", { labels: { group: "names" } }),
+    deployment(t.ns, "names-keep-canary-1", { labels: { group: "names" } }),
+    deployment(t.ns, "names-other", { labels: { group: "names" } }),
+    deployment(t.ns, "owners-dep", { labels: { group: "owners" } }),
   ];
-  for (const d of deps) await kube.apps.createNamespacedDeployment({ namespace: ns, body: d });
-  await kube.apps.createNamespacedStatefulSet({
-    namespace: ns,
-    body: statefulSet(ns, "owners-sts", { replicas: 2, labels: { group: "owners" } }),
+  for (const d of deps) await t.kube.apps.createNamespacedDeployment({ namespace: t.ns, body: d });
+  await t.kube.apps.createNamespacedStatefulSet({
+    namespace: t.ns,
+    body: statefulSet(t.ns, "owners-sts", { replicas: 2, labels: { group: "owners" } }),
   });
-  await kube.core.createNamespacedPod({
-    namespace: ns,
-    body: pod(ns, "orphan-bare", { labels: { group: "orphan" } }),
+  await t.kube.core.createNamespacedPod({
+    namespace: t.ns,
+    body: pod(t.ns, "orphan-bare", { labels: { group: "orphan" } }),
   });
   for (const d of deps)
-    await deploymentReady(kube, ns, d.metadata?.name ?? "", d.spec?.replicas ?? 1);
+    await deploymentReady(t.kube, t.ns, d.metadata?.name ?? "", d.spec?.replicas ?? 1);
   await readyPods("app=owners-sts", 2);
   await readyPods("group=orphan", 1);
 
@@ -160,7 +111,7 @@ async function selectorWorld() {
     annot: (await podsOf("app=annot-yes")).map(key),
     names: (await podsOf("app=names-keep")).map(key),
     owners: (await podsOf("app=owners-sts")).map(key).sort(),
-    orphans: [`${ns}/orphan-bare`],
+    orphans: [`${t.ns}/orphan-bare`],
   };
 
   return { node, expected };
@@ -192,7 +143,7 @@ describe("selectors on a live cluster (SPEC §2 selector)", () => {
       { safety: LOOSE },
     );
     const before = evicted().length;
-    const r = await once(config);
+    const r = await t.once(config);
     expect(r.code, r.stderr).toBe(3);
     for (const [target, want] of Object.entries(expected))
       expect(keysOf(r.rounds, target), target).toEqual(want);
@@ -206,11 +157,11 @@ describe("selectors on a live cluster (SPEC §2 selector)", () => {
   }, 240_000);
 
   it("minAge: pods younger than it are not eligible (plan's eligible count), older ones are", async () => {
-    await kube.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: deployment(ns, "young", { replicas: 3 }),
+    await t.kube.apps.createNamespacedDeployment({
+      namespace: t.ns,
+      body: deployment(t.ns, "young", { replicas: 3 }),
     });
-    await deploymentReady(kube, ns, "young", 3);
+    await deploymentReady(t.kube, t.ns, "young", 3);
     const config = chaosConfig(
       [
         podTarget("young", { labelSelector: "app=young", minAge: "1h" }),
@@ -223,13 +174,13 @@ describe("selectors on a live cluster (SPEC §2 selector)", () => {
       "plan",
       "--config",
       config,
-      ...asIdentity(id, selfNs),
+      ...asIdentity(t.id, t.selfNs),
       "--count",
       "1",
     ]);
     expect(r.code, r.stderr).toBe(0);
-    const section = (t: string) =>
-      r.stdout.split("\n\n").find((s) => s.startsWith(`target ${t}:`)) ?? "";
+    const section = (target: string) =>
+      r.stdout.split("\n\n").find((s) => s.startsWith(`target ${target}:`)) ?? "";
     expect(section("young")).toMatch(/eligible now: 0 \(excluded: ([^)]*, )?too_young 3[,)]/);
     expect(section("aged")).toMatch(/eligible now: 3\b/);
   }, 120_000);
@@ -243,23 +194,23 @@ describe("kill modes and caps on a live cluster (SPEC §2 mode/value, safety)", 
   });
 
   beforeAll(async () => {
-    await kube.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: deployment(ns, "five", { replicas: 5 }),
+    await t.kube.apps.createNamespacedDeployment({
+      namespace: t.ns,
+      body: deployment(t.ns, "five", { replicas: 5 }),
     });
-    await kube.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: deployment(ns, "three", { replicas: 3 }),
+    await t.kube.apps.createNamespacedDeployment({
+      namespace: t.ns,
+      body: deployment(t.ns, "three", { replicas: 3 }),
     });
-    await deploymentReady(kube, ns, "five", 5);
-    await deploymentReady(kube, ns, "three", 3);
+    await deploymentReady(t.kube, t.ns, "five", 5);
+    await deploymentReady(t.kube, t.ns, "three", 3);
   }, 120_000);
 
   async function roundOf(config: string, expected: number, ...extra: string[]): Promise<string[]> {
     await readyPods("app=five", 5);
     await readyPods("app=three", 3);
     const before = evicted().length;
-    const r = await once(config, ...extra);
+    const r = await t.once(config, ...extra);
     expect(r.code, r.stderr).toBe(0);
     const victims = r.rounds
       .flatMap((x) => x.victims.map((v) => `${v.namespace}/${v.name}`))
@@ -286,7 +237,7 @@ describe("kill modes and caps on a live cluster (SPEC §2 mode/value, safety)", 
         "plan",
         "--config",
         config,
-        ...asIdentity(id, selfNs),
+        ...asIdentity(t.id, t.selfNs),
         "--seed",
         seed,
         "--count",

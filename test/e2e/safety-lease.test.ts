@@ -16,12 +16,14 @@ import {
   metricSum,
   monkeyIdentity,
   runMonkey,
+  runOnce,
   scrape,
   tokenIdentity,
+  viaHttpProxy,
 } from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
 import { HttpProxy, isLeaseRequest, upstreamOf } from "../support/http-proxy.js";
-import { viaHttpProxy } from "../support/monkey.js";
+import { LOG } from "../../src/observe/messages.js";
 
 const t = e2eSuite("e2e-lease");
 let other: Identity;
@@ -82,21 +84,11 @@ describe("the Lease held for as long as a process acts", () => {
     await workload("slow", 1, "25s");
     await workload("fast", 2);
     const startedAt = Date.now();
-    const r = await runMonkey([
-      "once",
-      "--config",
+    const r = await t.once(
       chaosConfig([podTarget("slow"), podTarget("fast")], { safety: { requireHealthy: true } }),
-      ...asIdentity(t.id, t.selfNs),
-      "--output",
-      "json",
-    ]);
+    );
     expect(r.code, r.stderr).toBe(0);
-    const rounds = JSON.parse(r.stdout) as {
-      target: string;
-      skipped: string | null;
-      victims: { outcome: string }[];
-    }[];
-    expect(rounds.map((x) => [x.target, x.skipped, x.victims.map((v) => v.outcome)])).toEqual([
+    expect(r.rounds.map((x) => [x.target, x.skipped, x.victims.map((v) => v.outcome)])).toEqual([
       ["slow", null, ["recovered"]],
       ["fast", null, ["recovered"]],
     ]);
@@ -115,7 +107,7 @@ describe("the Lease held for as long as a process acts", () => {
   it("once next to a running leader waits --lease-wait, then exits 1 without a kill; once the leader is gone it acts", async () => {
     await workload("held", 2);
     const leader = await t.run(chaosConfig([podTarget("held")]));
-    await leader.waitForLog((l) => l.msg === "became leader", 30_000);
+    await leader.waitForLog((l) => l.msg === LOG.BECAME_LEADER, 30_000);
     const cfg = chaosConfig([podTarget("held")]);
     const blocked = await runMonkey([
       "once",
@@ -131,15 +123,12 @@ describe("the Lease held for as long as a process acts", () => {
     // The leader hands the Lease over on SIGTERM; a waiting once then takes it and acts.
     leader.proc.kill("SIGTERM");
     expect(await leader.exited).toBe(0);
-    const after = await runMonkey([
-      "once",
+    const after = await runOnce([
       "--config",
       cfg,
       ...asIdentity(other, t.selfNs),
       "--lease-wait",
       "30",
-      "--output",
-      "json",
     ]);
     expect(after.code, after.stderr).toBe(0);
     expect(evictionsBy(t.auditLog, other.username)).toHaveLength(1);
@@ -151,15 +140,15 @@ describe("the Lease held for as long as a process acts", () => {
       podTarget("jittery", { schedule: "*/20 * * * * *", jitter: "15s", concurrency: "Allow" }),
     ]);
     const a = await t.run(cfg, t.id);
-    await a.waitForLog((l) => l.msg === "became leader", 30_000);
+    await a.waitForLog((l) => l.msg === LOG.BECAME_LEADER, 30_000);
     const b = await t.run(cfg, other);
-    await b.waitForLog((l) => l.msg === "config loaded", 30_000);
-    const killed = await a.waitForLog((l) => l.msg === "kill accepted", 60_000);
+    await b.waitForLog((l) => l.msg === LOG.CONFIG_LOADED, 30_000);
+    const killed = await a.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 60_000);
     // The leader goes at once after its kill, handing the Lease over; the other replica leads
     // within a retry period, well inside the 15 s jitter window of the same tick.
     a.proc.kill("SIGTERM");
     expect(await a.exited).toBe(0);
-    await b.waitForLog((l) => l.msg === "became leader", 30_000);
+    await b.waitForLog((l) => l.msg === LOG.BECAME_LEADER, 30_000);
     const round = String(killed.round);
     // Wait for the other replica to reach the tick after (its skip or its kill shows it did).
     await b.waitForLog((l) => typeof l.round === "string" && l.round > round, 60_000);
@@ -183,14 +172,14 @@ describe("crashes and reloads", () => {
     await workload("reloading", 2, "12s");
     const cfg = chaosConfig([podTarget("reloading", { schedule: "@every 2s" })]);
     const m = await t.run(cfg);
-    await m.waitForLog((l) => l.msg === "kill accepted", 60_000);
+    await m.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 60_000);
     writeFileSync(cfg, readFileSync(cfg, "utf8").replace("dryRun: false", "dryRun: true"));
     const loaded = await m.waitForLog(
-      (l) => l.msg === "config loaded" && l.dryRun === true,
+      (l) => l.msg === LOG.CONFIG_LOADED && l.dryRun === true,
       30_000,
     );
     const reloadedAt = Date.parse(String(loaded.time));
-    const ended = await m.waitForLog((l) => l.msg === "recovery ended", 60_000);
+    const ended = await m.waitForLog((l) => l.msg === LOG.RECOVERY_ENDED, 60_000);
     expect(ended.outcome).toBe("recovered");
     m.proc.kill("SIGTERM");
     expect(await m.exited).toBe(0);
@@ -208,7 +197,7 @@ describe("crashes and reloads", () => {
     await workload("crashing", 2, "30s");
     const cfg = chaosConfig([podTarget("crashing", { schedule: "@every 2s" })]);
     const first = await t.run(cfg);
-    await first.waitForLog((l) => l.msg === "kill accepted", 60_000);
+    await first.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 60_000);
     first.proc.kill("SIGKILL");
     await first.exited;
     const journal = await t.kube.core.readNamespacedConfigMap({
@@ -218,10 +207,7 @@ describe("crashes and reloads", () => {
     expect(Object.keys(journal.data ?? {}).filter((k) => k.startsWith("victim."))).toHaveLength(1);
     // The next process: same identity, the dead one's Lease must expire first (15 s).
     const second = await t.run(chaosConfig([podTarget("crashing", { schedule: "@hourly" })]));
-    await second.waitForLog(
-      (l) => l.msg === "recovery of an interrupted round counted aborted",
-      60_000,
-    );
+    await second.waitForLog((l) => l.msg === LOG.INTERRUPTED_RECOVERY_ABORTED, 60_000);
     const metrics = await scrape(second.port);
     expect(
       metricSum(metrics, "chaos_monkey_recoveries_total", {
@@ -263,15 +249,15 @@ describe("two replicas, one of them with slow Lease answers", () => {
     );
     const slowId = viaHttpProxy(t.id, proxy);
     const a = await t.run(cfg, slowId);
-    await a.waitForLog((l) => l.msg === "became leader", 30_000);
+    await a.waitForLog((l) => l.msg === LOG.BECAME_LEADER, 30_000);
     const b = await t.run(cfg, other);
-    await a.waitForLog((l) => l.msg === "kill accepted", 30_000);
+    await a.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 30_000);
     // From now on every answer to A's Lease calls comes 14 s late: a renewal reaches the API
     // server at once (the record changes) but A hears of it after its 10 s deadline.
     const stalledAt = Date.now();
     proxy.delay(isLeaseRequest, 14_000);
-    await b.waitForLog((l) => l.msg === "became leader", 90_000);
-    await b.waitForLog((l) => l.msg === "kill accepted", 30_000);
+    await b.waitForLog((l) => l.msg === LOG.BECAME_LEADER, 90_000);
+    await b.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 30_000);
     // Give A every chance to act in B's term: five more of its one-second rounds.
     await new Promise((r) => setTimeout(r, 5000));
     proxy.clear();

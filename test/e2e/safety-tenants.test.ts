@@ -3,7 +3,7 @@
 // namespace and nothing else — and judges the outcome from the API server's side: the objects'
 // state and the audit log of the monkey's requests, never the monkey's own log.
 import * as k8s from "@kubernetes/client-node";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { writesBy } from "../support/audit.js";
 import type { Kube } from "../support/kube.js";
 import {
@@ -14,17 +14,13 @@ import {
   statusOf,
   watchUntil,
 } from "../support/kube.js";
-import type { Identity } from "../support/monkey.js";
 import {
   asIdentity,
   chaosConfig,
-  deleteIdentityBindings,
   httpStatus,
   metricSum,
-  monkeyIdentity,
   runMonkey,
   scrape,
-  startRun,
   tokenIdentity,
   viaHttpProxy,
 } from "../support/monkey.js";
@@ -32,6 +28,8 @@ import { claim, deployment, pod, staticVolume } from "../support/objects.js";
 import { HttpProxy, upstreamOf } from "../support/http-proxy.js";
 import { applyExamples, deleteExampleVolumes } from "../support/examples.js";
 import { VolumeReconciler } from "../support/reconciler.js";
+import { e2eSuite } from "../support/suite.js";
+import { LOG } from "../../src/observe/messages.js";
 
 const KEEP = "example.com/keep";
 const PVC_PROTECTION = "kubernetes.io/pvc-protection";
@@ -42,19 +40,12 @@ const FORGED = {
   "chaos-monkey.io/strip-finalizers": `${PVC_PROTECTION},${KEEP}`,
 };
 
-let kube: Kube;
-let auditLog: string;
-let selfNs: string;
-let id: Identity;
-const cleanup: (() => Promise<void> | void)[] = [];
+// Each test makes the tenant namespaces it needs (tenantWorld).
+const t = e2eSuite("e2e-safe", { workloads: false });
 
 beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  auditLog = inject("auditLog");
-  selfNs = await createNamespace(kube, "e2e-safe-self");
-  id = await monkeyIdentity(kube, selfNs);
   try {
-    await kube.objects.create({
+    await t.kube.objects.create({
       apiVersion: "storage.k8s.io/v1",
       kind: "StorageClass",
       metadata: { name: "e2e-static" },
@@ -67,28 +58,19 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  await deleteNamespace(kube, selfNs);
-  await deleteIdentityBindings(kube, selfNs);
-});
-
-afterEach(async () => {
-  for (const c of cleanup.splice(0)) await c();
-});
-
 /** A namespace of a tenant who may edit everything in it: the attacker of SPEC §7. */
 async function tenantWorld(prefix: string): Promise<{ ns: string; tenant: Kube; user: string }> {
-  const ns = await createNamespace(kube, prefix);
-  cleanup.push(async () => {
+  const ns = await createNamespace(t.kube, prefix);
+  t.onCleanup(async () => {
     await dropKeepFinalizers(ns);
-    await deleteNamespace(kube, ns);
-    await deleteExampleVolumes(kube, ns);
+    await deleteNamespace(t.kube, ns);
+    await deleteExampleVolumes(t.kube, ns);
   });
-  await kube.core.createNamespacedServiceAccount({
+  await t.kube.core.createNamespacedServiceAccount({
     namespace: ns,
     body: { metadata: { name: "tenant" } },
   });
-  await kube.rbac.createNamespacedRoleBinding({
+  await t.kube.rbac.createNamespacedRoleBinding({
     namespace: ns,
     body: {
       metadata: { name: "tenant-edit" },
@@ -96,15 +78,15 @@ async function tenantWorld(prefix: string): Promise<{ ns: string; tenant: Kube; 
       subjects: [{ kind: "ServiceAccount", name: "tenant", namespace: ns }],
     },
   });
-  const t = await tokenIdentity(kube, ns, "tenant");
-  return { ns, tenant: connect(t.kubeconfig), user: t.username };
+  const who = await tokenIdentity(t.kube, ns, "tenant");
+  return { ns, tenant: connect(who.kubeconfig), user: who.username };
 }
 
 async function dropKeepFinalizers(ns: string): Promise<void> {
-  const list = await kube.core.listNamespacedPersistentVolumeClaim({ namespace: ns });
+  const list = await t.kube.core.listNamespacedPersistentVolumeClaim({ namespace: ns });
   for (const c of list.items)
     if (c.metadata?.finalizers?.includes(KEEP))
-      await kube.core
+      await t.kube.core
         .patchNamespacedPersistentVolumeClaim({
           name: c.metadata.name ?? "",
           namespace: ns,
@@ -116,12 +98,12 @@ async function dropKeepFinalizers(ns: string): Promise<void> {
 /** Claim ns/name Bound to its own static volume, with `finalizers` added. */
 async function boundClaim(ns: string, name: string, finalizers: string[] = [], labels = {}) {
   const pv = `${ns}-${name}`;
-  await kube.core.createPersistentVolume({ body: staticVolume(pv, ns, name) });
-  await kube.core.createNamespacedPersistentVolumeClaim({
+  await t.kube.core.createPersistentVolume({ body: staticVolume(pv, ns, name) });
+  await t.kube.core.createNamespacedPersistentVolumeClaim({
     namespace: ns,
     body: claim(ns, name, pv, { finalizers, labels }),
   });
-  return watchUntil<k8s.V1PersistentVolumeClaim>(kube, {
+  return watchUntil<k8s.V1PersistentVolumeClaim>(t.kube, {
     path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
     query: { fieldSelector: `metadata.name=${name}` },
     until: (_t, c) => c.status?.phase === "Bound",
@@ -130,31 +112,19 @@ async function boundClaim(ns: string, name: string, finalizers: string[] = [], l
 }
 
 async function readClaim(ns: string, name: string): Promise<k8s.V1PersistentVolumeClaim> {
-  return kube.core.readNamespacedPersistentVolumeClaim({ name, namespace: ns });
+  return t.kube.core.readNamespacedPersistentVolumeClaim({ name, namespace: ns });
 }
 
 /** The monkey's writes, as the API server recorded them, on objects of `namespace`. */
 const monkeyWritesIn = (namespace: string) =>
-  writesBy(auditLog, id.username).filter((e) => e.objectRef?.namespace === namespace);
-
-/** `run` as the monkey, stopped after the test. */
-async function run(cfg: string) {
-  const m = await startRun(cfg, id, selfNs);
-  cleanup.unshift(async () => {
-    if (m.proc.exitCode === null && m.proc.signalCode === null) {
-      m.proc.kill("SIGTERM");
-      await m.exited;
-    }
-  });
-  return m;
-}
+  writesBy(t.auditLog, t.id.username).filter((e) => e.objectRef?.namespace === namespace);
 
 /** The journal's data as the API server holds it ({} when there is none yet). */
 async function journalData(): Promise<Record<string, string>> {
   try {
-    const cm = await kube.core.readNamespacedConfigMap({
+    const cm = await t.kube.core.readNamespacedConfigMap({
       name: "chaos-monkey-journal",
-      namespace: selfNs,
+      namespace: t.selfNs,
     });
     return cm.data ?? {};
   } catch (err) {
@@ -171,7 +141,7 @@ describe("safety against tenants", () => {
     const { ns, tenant } = await tenantWorld("e2e-forge");
     await boundClaim(ns, "victim", [KEEP]);
     // The monkey follows this namespace's claims (a live volume target) but has no kill to make.
-    const m = await run(
+    const m = await t.run(
       chaosConfig([
         {
           name: "claims",
@@ -182,7 +152,7 @@ describe("safety against tenants", () => {
         },
       ]),
     );
-    await m.waitForLog((l) => l.msg === "became leader");
+    await m.waitForLog((l) => l.msg === LOG.BECAME_LEADER);
     // The attack: every marker key the monkey ever read, naming a finalizer, then a delete.
     await tenant.core.patchNamespacedPersistentVolumeClaim({
       name: "victim",
@@ -194,7 +164,7 @@ describe("safety against tenants", () => {
     // Ordering, not a timer: the monkey has seen the Terminating claim (its cache event) and run
     // three more rounds after it, each of which may sweep.
     await m.waitForLog(
-      (l) => l.msg === "round skipped" && Date.parse(String(l.time)) > deletedAt + 3000,
+      (l) => l.msg === LOG.ROUND_SKIPPED && Date.parse(String(l.time)) > deletedAt + 3000,
       30_000,
     );
     const after = await readClaim(ns, "victim");
@@ -213,7 +183,7 @@ describe("safety against tenants", () => {
     await boundClaim(ns, "guarded", [KEEP], { guard: "deny-delete" });
     // An admission policy (as a tenant's platform team might have) refuses deleting the claim.
     const policy = `e2e-deny-${ns}`;
-    await kube.objects.create({
+    await t.kube.objects.create({
       apiVersion: "admissionregistration.k8s.io/v1",
       kind: "ValidatingAdmissionPolicy",
       metadata: { name: policy },
@@ -245,10 +215,10 @@ describe("safety against tenants", () => {
         },
       },
     } as k8s.KubernetesObject;
-    await kube.objects.create(binding);
-    cleanup.unshift(async () => {
-      await kube.objects.delete(binding).catch(() => undefined);
-      await kube.objects
+    await t.kube.objects.create(binding);
+    t.onCleanup(async () => {
+      await t.kube.objects.delete(binding).catch(() => undefined);
+      await t.kube.objects
         .delete({
           apiVersion: "admissionregistration.k8s.io/v1",
           kind: "ValidatingAdmissionPolicy",
@@ -280,16 +250,9 @@ describe("safety against tenants", () => {
         { timeout: 30_000, interval: 500 },
       )
       .not.toBe(0);
-    const once = await runMonkey([
-      "once",
-      "--config",
-      chaosConfig([target]),
-      ...asIdentity(id, selfNs),
-      "--output",
-      "json",
-    ]);
+    const once = await t.once(chaosConfig([target]));
     expect(once.code, once.stderr).toBe(1);
-    const [round] = JSON.parse(once.stdout) as { victims: { name: string; result: string }[] }[];
+    const [round] = once.rounds;
     expect(round?.victims).toMatchObject([{ name: "guarded", result: "failed" }]);
     // From the API server: nothing was written on the claim, and the journal kept nothing of it.
     const claimNow = await readClaim(ns, "guarded");
@@ -301,7 +264,7 @@ describe("safety against tenants", () => {
     expect(victimKeys(await journalData())).toEqual([]);
     expect(monkeyWritesIn(ns).filter((e) => e.verb === "patch")).toEqual([]);
     // Later the policy goes and the tenant deletes the claim itself; a live monkey takes over.
-    await kube.objects.delete(binding);
+    await t.kube.objects.delete(binding);
     await expect
       .poll(
         async () =>
@@ -315,10 +278,10 @@ describe("safety against tenants", () => {
       )
       .toBe(0);
     const deletedAt = Date.now();
-    const m = await run(chaosConfig([target]));
-    await m.waitForLog((l) => l.msg === "became leader", 30_000);
+    const m = await t.run(chaosConfig([target]));
+    await m.waitForLog((l) => l.msg === LOG.BECAME_LEADER, 30_000);
     await m.waitForLog(
-      (l) => l.msg === "round skipped" && Date.parse(String(l.time)) > deletedAt + 3000,
+      (l) => l.msg === LOG.ROUND_SKIPPED && Date.parse(String(l.time)) > deletedAt + 3000,
       30_000,
     );
     const after = await readClaim(ns, "guarded");
@@ -329,8 +292,8 @@ describe("safety against tenants", () => {
 
   it("never restarts an opted-out consumer: the claim it mounts is protected, and so is the volume behind an opted-out claim (invariant 1)", async () => {
     const { ns, tenant } = await tenantWorld("e2e-optout");
-    await applyExamples(kube, ns, ["StorageClass", "PersistentVolume", "StatefulSet"]);
-    await watchUntil<k8s.V1StatefulSet>(kube, {
+    await applyExamples(t.kube, ns, ["StorageClass", "PersistentVolume", "StatefulSet"]);
+    await watchUntil<k8s.V1StatefulSet>(t.kube, {
       path: `/apis/apps/v1/namespaces/${ns}/statefulsets`,
       until: (_t, s) => (s.status?.readyReplicas ?? 0) >= 2,
       timeoutMs: 60_000,
@@ -345,11 +308,9 @@ describe("safety against tenants", () => {
       namespace: ns,
       body: optOut,
     });
-    const db0 = await kube.core.readNamespacedPod({ name: "db-0", namespace: ns });
+    const db0 = await t.kube.core.readNamespacedPod({ name: "db-0", namespace: ns });
     const volume1 = (await readClaim(ns, "data-db-1")).spec?.volumeName ?? "";
-    const r = await runMonkey([
-      "once",
-      "--config",
+    const r = await t.once(
       chaosConfig(
         [
           {
@@ -369,45 +330,37 @@ describe("safety against tenants", () => {
         ],
         { safety: { maxKillsPerRound: 10 } },
       ),
-      ...asIdentity(id, selfNs),
-      "--output",
-      "json",
-    ]);
+    );
     expect(r.code, r.stderr).toBe(0);
-    const rounds = JSON.parse(r.stdout) as {
-      target: string;
-      skipped: string | null;
-      victims: unknown[];
-    }[];
-    expect(rounds.map((x) => [x.target, x.skipped, x.victims.length])).toEqual([
+    expect(r.rounds.map((x) => [x.target, x.skipped, x.victims.length])).toEqual([
       ["claims", "no_candidates", 0],
       ["volumes", "no_candidates", 0],
     ]);
     // From the API server: no delete or eviction of anything, the opted-out pod untouched.
     expect(monkeyWritesIn(ns)).toEqual([]);
-    expect(writesBy(auditLog, id.username).filter((e) => e.objectRef?.name === volume1)).toEqual(
-      [],
-    );
-    expect((await kube.core.readNamespacedPod({ name: "db-0", namespace: ns })).metadata?.uid).toBe(
-      db0.metadata?.uid,
-    );
+    expect(
+      writesBy(t.auditLog, t.id.username).filter((e) => e.objectRef?.name === volume1),
+    ).toEqual([]);
+    expect(
+      (await t.kube.core.readNamespacedPod({ name: "db-0", namespace: ns })).metadata?.uid,
+    ).toBe(db0.metadata?.uid);
   }, 150_000);
 
   it("restarts a claim's consumers by eviction and counts them against maxKillsPerRound", async () => {
     const { ns } = await tenantWorld("e2e-consumers");
-    await applyExamples(kube, ns, ["StorageClass", "PersistentVolume", "StatefulSet"]);
-    await watchUntil<k8s.V1StatefulSet>(kube, {
+    await applyExamples(t.kube, ns, ["StorageClass", "PersistentVolume", "StatefulSet"]);
+    await watchUntil<k8s.V1StatefulSet>(t.kube, {
       path: `/apis/apps/v1/namespaces/${ns}/statefulsets`,
       until: (_t, s) => (s.status?.readyReplicas ?? 0) >= 2,
       timeoutMs: 60_000,
     });
     // The operator that makes a Released static volume bindable again, so the claim recovers.
-    const ops = new VolumeReconciler(kube, `e2e.chaos-monkey.io/namespace=${ns}`, {
+    const ops = new VolumeReconciler(t.kube, `e2e.chaos-monkey.io/namespace=${ns}`, {
       release: true,
       recreate: false,
     });
     await ops.start();
-    cleanup.unshift(() => ops.stop());
+    t.onCleanup(() => ops.stop());
     const target = {
       name: "claims",
       kind: "PersistentVolumeClaim",
@@ -417,24 +370,15 @@ describe("safety against tenants", () => {
       recovery: { timeout: "60s" },
     };
     const once = (maxKillsPerRound: number) =>
-      runMonkey([
-        "once",
-        "--config",
-        chaosConfig([target], { safety: { maxKillsPerRound } }),
-        ...asIdentity(id, selfNs),
-        "--output",
-        "json",
-      ]);
+      t.once(chaosConfig([target], { safety: { maxKillsPerRound } }));
     // The claim and its one consumer are two kills: a cap of 1 drops the claim.
     const capped = await once(1);
     expect(capped.code, capped.stderr).toBe(0);
-    expect((JSON.parse(capped.stdout) as { skipped: string }[])[0]?.skipped).toBe("cap");
+    expect(capped.rounds[0]?.skipped).toBe("cap");
     expect(monkeyWritesIn(ns)).toEqual([]);
     const both = await once(2);
     expect(both.code, both.stderr).toBe(0);
-    const [round] = JSON.parse(both.stdout) as {
-      victims: { name: string; result: string; consumers?: { name: string; result: string }[] }[];
-    }[];
+    const [round] = both.rounds;
     expect(round?.victims).toMatchObject([
       { name: "data-db-0", result: "killed", consumers: [{ name: "db-0", result: "killed" }] },
     ]);
@@ -450,13 +394,13 @@ describe("safety against tenants", () => {
     const { ns } = await tenantWorld("e2e-regex");
     // A name a tenant chose, and a pattern that backtracks exponentially on it in a backtracking engine.
     const name = `${"a".repeat(48)}-x`;
-    await kube.core.createNamespacedPod({ namespace: ns, body: pod(ns, name) });
-    await watchUntil<k8s.V1Pod>(kube, {
+    await t.kube.core.createNamespacedPod({ namespace: ns, body: pod(ns, name) });
+    await watchUntil<k8s.V1Pod>(t.kube, {
       path: `/api/v1/namespaces/${ns}/pods`,
       until: (_t, p) => p.status?.phase === "Running",
       timeoutMs: 30_000,
     });
-    const m = await run(
+    const m = await t.run(
       chaosConfig(
         [
           {
@@ -471,11 +415,11 @@ describe("safety against tenants", () => {
     );
     // Three rounds, each matching the pattern against the name, and the HTTP server answering.
     for (let i = 0; i < 3; i++) {
-      const seen = m.logs.filter((l) => l.msg === "victims selected").length;
+      const seen = m.logs.filter((l) => l.msg === LOG.VICTIMS_SELECTED).length;
       await m.waitForLog(
         (l) =>
-          l.msg === "victims selected" &&
-          m.logs.filter((x) => x.msg === "victims selected").length > seen,
+          l.msg === LOG.VICTIMS_SELECTED &&
+          m.logs.filter((x) => x.msg === LOG.VICTIMS_SELECTED).length > seen,
         20_000,
       );
     }
@@ -486,26 +430,26 @@ describe("safety against tenants", () => {
 describe("the monkey's own namespace and the system namespaces", () => {
   it("a live run out of a cluster must name its namespace (exit 2, before touching the cluster)", async () => {
     const cfg = chaosConfig([{ name: "web", kind: "Pod", schedule: "@hourly" }]);
-    const r = await runMonkey(["once", "--config", cfg, "--kubeconfig", id.kubeconfig]);
+    const r = await runMonkey(["once", "--config", cfg, "--kubeconfig", t.id.kubeconfig]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--namespace/);
     expect(
-      writesBy(auditLog, id.username).filter((e) => e.objectRef?.namespace === "default"),
+      writesBy(t.auditLog, t.id.username).filter((e) => e.objectRef?.namespace === "default"),
     ).toEqual([]);
   });
 
   it("a custom excludedNamespaces adds to the system namespaces instead of replacing them", async () => {
     const name = `e2e-sys-${Date.now()}`;
-    await kube.core.createNamespacedPod({
+    await t.kube.core.createNamespacedPod({
       namespace: "kube-public",
       body: pod("kube-public", name),
     });
-    cleanup.push(() =>
-      kube.core
+    t.onCleanup(() =>
+      t.kube.core
         .deleteNamespacedPod({ name, namespace: "kube-public", gracePeriodSeconds: 0 })
         .then(() => undefined),
     );
-    await watchUntil<k8s.V1Pod>(kube, {
+    await watchUntil<k8s.V1Pod>(t.kube, {
       path: "/api/v1/namespaces/kube-public/pods",
       query: { fieldSelector: `metadata.name=${name}` },
       until: (_t, p) => p.status?.phase === "Running",
@@ -522,7 +466,7 @@ describe("the monkey's own namespace and the system namespaces", () => {
         "plan",
         "--config",
         chaosConfig([target], { safety }),
-        ...asIdentity(id, selfNs),
+        ...asIdentity(t.id, t.selfNs),
         "--count",
         "1",
       ]);
@@ -537,16 +481,16 @@ describe("the monkey's own namespace and the system namespaces", () => {
 describe("the picture a kill rests on", () => {
   it("an opt-out a tenant adds after the monkey's cache saw the pod is honoured: the kill re-reads it (issue 11 item 10)", async () => {
     const { ns, tenant } = await tenantWorld("e2e-stale");
-    await kube.apps.createNamespacedDeployment({
+    await t.kube.apps.createNamespacedDeployment({
       namespace: ns,
       body: deployment(ns, "web", { replicas: 2 }),
     });
-    await deploymentReady(kube, ns, "web", 2);
-    const cluster = kube.kc.getCurrentCluster();
+    await deploymentReady(t.kube, ns, "web", 2);
+    const cluster = t.kube.kc.getCurrentCluster();
     if (!cluster) throw new Error("no cluster");
     const proxy = await HttpProxy.start(upstreamOf(cluster));
-    cleanup.push(() => proxy.close());
-    const m = await startRun(
+    t.onCleanup(() => proxy.close());
+    const m = await t.run(
       chaosConfig([
         {
           name: "web",
@@ -558,16 +502,9 @@ describe("the picture a kill rests on", () => {
           recovery: { timeout: "30s" },
         },
       ]),
-      viaHttpProxy(id, proxy),
-      selfNs,
+      viaHttpProxy(t.id, proxy),
     );
-    cleanup.unshift(async () => {
-      if (m.proc.exitCode === null) {
-        m.proc.kill("SIGTERM");
-        await m.exited;
-      }
-    });
-    await m.waitForLog((l) => l.msg === "config loaded", 30_000);
+    await m.waitForLog((l) => l.msg === LOG.CONFIG_LOADED, 30_000);
     // The monkey's pod watch goes quiet (connection open, cache synced, no events): its picture
     // is frozen with the pods not opted out. The tenant then opts every one of them out.
     proxy.freezeStreams(
@@ -588,17 +525,17 @@ describe("the picture a kill rests on", () => {
       });
     // Three rounds chose from the stale cache after the opt-out...
     for (let i = 0; i < 3; i++) {
-      const seen = m.logs.filter((l) => l.msg === "victims selected").length;
+      const seen = m.logs.filter((l) => l.msg === LOG.VICTIMS_SELECTED).length;
       await m.waitForLog(
         (l) =>
-          l.msg === "victims selected" &&
+          l.msg === LOG.VICTIMS_SELECTED &&
           Date.parse(String(l.time)) > optedAt &&
-          m.logs.filter((x) => x.msg === "victims selected").length > seen,
+          m.logs.filter((x) => x.msg === LOG.VICTIMS_SELECTED).length > seen,
         20_000,
       );
     }
     // ...and the API server saw no eviction or delete of any of those pods.
     expect(monkeyWritesIn(ns).filter((e) => e.objectRef?.resource === "pods")).toEqual([]);
-    expect(m.logs.filter((l) => l.msg === "victim no longer eligible").length).toBeGreaterThan(0);
+    expect(m.logs.filter((l) => l.msg === LOG.VICTIM_NO_LONGER_ELIGIBLE).length).toBeGreaterThan(0);
   }, 120_000);
 });

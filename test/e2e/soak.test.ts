@@ -4,25 +4,12 @@
 // growing handle count or heap, and no tick lost without the monkey saying so.
 //
 // KCM_SOAK_SECONDS shortens it for a local run; `npm test` runs the full 600 s.
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Kube } from "../support/kube.js";
-import {
-  connect,
-  createNamespace,
-  deleteNamespace,
-  deploymentReady,
-  statusOf,
-} from "../support/kube.js";
-import type { Identity } from "../support/monkey.js";
-import {
-  chaosConfig,
-  deleteIdentityBindings,
-  metricValue,
-  monkeyIdentity,
-  scrape,
-  startRun,
-} from "../support/monkey.js";
+import { describe, expect, it } from "vitest";
+import { deploymentReady, statusOf } from "../support/kube.js";
+import { chaosConfig, metricValue, scrape, startRun } from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
+import { e2eSuite } from "../support/suite.js";
+import { LOG } from "../../src/observe/messages.js";
 
 const SECONDS = Number(process.env.KCM_SOAK_SECONDS ?? 600);
 // /metrics every 2 s: the heap's floor is read from the samples right after a major collection,
@@ -32,23 +19,7 @@ const PRINT_EVERY = 30; // samples: a line a minute
 const TARGETS = 10; // Deployments the monkey kills in
 const LABEL = "e2e.chaos-monkey.io/soak";
 
-let kube: Kube;
-let ns: string;
-let selfNs: string;
-let id: Identity;
-
-beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  ns = await createNamespace(kube, "e2e-soak");
-  selfNs = await createNamespace(kube, "e2e-soak-self");
-  id = await monkeyIdentity(kube, selfNs);
-});
-
-afterAll(async () => {
-  await deleteNamespace(kube, ns);
-  await deleteNamespace(kube, selfNs);
-  await deleteIdentityBindings(kube, selfNs);
-});
+const t = e2eSuite("e2e-soak");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,7 +53,10 @@ function churn(): { stop: () => Promise<number> } {
   const loop = (async () => {
     while (!stopped) {
       await sleep(1000);
-      const pods = await kube.core.listNamespacedPod({ namespace: ns, labelSelector: "app=churn" });
+      const pods = await t.kube.core.listNamespacedPod({
+        namespace: t.ns,
+        labelSelector: "app=churn",
+      });
       // The oldest live pod: each one lives a few seconds, then goes.
       const victim = pods.items
         .filter((p) => !p.metadata?.deletionTimestamp)
@@ -93,7 +67,7 @@ function churn(): { stop: () => Promise<number> } {
         )[0]?.metadata?.name;
       if (!victim) continue;
       try {
-        await kube.core.deleteNamespacedPod({ namespace: ns, name: victim });
+        await t.kube.core.deleteNamespacedPod({ namespace: t.ns, name: victim });
         deleted++;
       } catch (err) {
         if (statusOf(err) !== 404) throw err;
@@ -129,21 +103,21 @@ describe("soak", () => {
     async () => {
       const names = Array.from({ length: TARGETS }, (_, i) => `soak-${i}`);
       for (const name of names)
-        await kube.apps.createNamespacedDeployment({
-          namespace: ns,
-          body: deployment(ns, name, { replicas: 2, labels: { [LABEL]: "yes" } }),
+        await t.kube.apps.createNamespacedDeployment({
+          namespace: t.ns,
+          body: deployment(t.ns, name, { replicas: 2, labels: { [LABEL]: "yes" } }),
         });
       // In the monkey's pod cache (same label) but opted out: churn it never kills.
-      await kube.apps.createNamespacedDeployment({
-        namespace: ns,
-        body: deployment(ns, "churn", {
+      await t.kube.apps.createNamespacedDeployment({
+        namespace: t.ns,
+        body: deployment(t.ns, "churn", {
           replicas: 4,
           labels: { [LABEL]: "yes" },
           annotations: { "chaos-monkey.io/exclude": "true" },
         }),
       });
-      for (const name of names) await deploymentReady(kube, ns, name, 2);
-      await deploymentReady(kube, ns, "churn", 4);
+      for (const name of names) await deploymentReady(t.kube, t.ns, name, 2);
+      await deploymentReady(t.kube, t.ns, "churn", 4);
       const config = chaosConfig([
         {
           name: "soak",
@@ -151,15 +125,15 @@ describe("soak", () => {
           schedule: "@every 1s",
           // Rounds kill while earlier recoveries are still open: one round every second, always.
           concurrency: "Allow",
-          selector: { namespaces: [ns], labelSelector: `${LABEL}=yes` },
+          selector: { namespaces: [t.ns], labelSelector: `${LABEL}=yes` },
           recovery: { timeout: "30s" },
         },
       ]);
-      const m = await startRun(config, id, selfNs);
+      const m = await startRun(config, t.id, t.selfNs);
       const churner = churn();
       const samples: Sample[] = [];
       try {
-        await m.waitForLog((l) => l.msg === "kill accepted", 30_000);
+        await m.waitForLog((l) => l.msg === LOG.KILL_ACCEPTED, 30_000);
         const began = Date.now();
         for (;;) {
           const atS = (Date.now() - began) / 1000;

@@ -13,6 +13,7 @@ import { asIdentity, chaosConfig, runMonkey } from "../support/monkey.js";
 import { deployment } from "../support/objects.js";
 import { Gauge, startPrometheus } from "../support/prometheus.js";
 import { FollowingService } from "../support/service.js";
+import { LOG } from "../../src/observe/messages.js";
 
 const t = e2eSuite("e2e-steady");
 
@@ -38,37 +39,6 @@ const target = (app: string, extra: Record<string, unknown>) => ({
   recovery: { timeout: "60s" },
   ...extra,
 });
-
-interface OnceVictim {
-  name: string;
-  result: string;
-  outcome: string | null;
-  phases: Record<string, number>;
-  disruptionSeconds: number | null;
-  objectiveMissed: boolean;
-  notSteady: string[];
-}
-interface OnceRound {
-  target: string;
-  skipped: string | null;
-  victims: OnceVictim[];
-}
-
-async function once(config: string, output = "json") {
-  const r = await runMonkey([
-    "once",
-    "--config",
-    config,
-    ...asIdentity(t.id, t.selfNs),
-    "--output",
-    output,
-  ]);
-  return {
-    ...r,
-    rounds:
-      output === "json" && r.stdout.startsWith("[") ? (JSON.parse(r.stdout) as OnceRound[]) : [],
-  };
-}
 
 /** The JUnit report as an independent, maintained parser reads it (junitparser from PyPI). */
 function junitCounts(xml: string) {
@@ -122,7 +92,7 @@ describe("steady-state probes", () => {
     console.info(`pods back, service not:\n${table.stdout}`);
     expect(table.code, table.stderr).toBe(0);
     // And the same through JSON, for the figures.
-    const r = await once(cfg);
+    const r = await t.once(cfg);
     expect(r.code, r.stderr).toBe(0);
     const [v] = r.rounds[0]?.victims ?? [];
     expect(v?.outcome).toBe("recovered");
@@ -160,19 +130,19 @@ describe("steady-state probes", () => {
       )
       .toBe(1);
     const before = evictionsBy(t.auditLog, t.id.username).length;
-    const skipped = await once(
+    const skipped = await t.once(
       chaosConfig([
         target("cart", { steadyState: { interval: "1s", before: true, probes: [probe] } }),
       ]),
     );
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(skipped.rounds.map((x) => [x.skipped, x.victims.length])).toEqual([["not_steady", 0]]);
-    expect(skipped.logs.some((l) => l.msg === "round skipped" && l.reason === "not_steady")).toBe(
+    expect(skipped.logs.some((l) => l.msg === LOG.ROUND_SKIPPED && l.reason === "not_steady")).toBe(
       true,
     );
     expect(evictionsBy(t.auditLog, t.id.username).length).toBe(before);
     // Without the before-check the kill happens, and the probe never passes: a timeout.
-    const timedOut = await once(
+    const timedOut = await t.once(
       chaosConfig([
         target("cart", {
           steadyState: { interval: "1s", before: false, probes: [probe] },

@@ -3,60 +3,28 @@
 // operator that rebinds static volumes, a claim held Terminating reported as such, a crashed
 // round finished by the next leader, and volumes outside the selector left alone.
 import * as k8s from "@kubernetes/client-node";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyExamples, deleteExampleVolumes } from "../support/examples.js";
-import type { Kube } from "../support/kube.js";
-import {
-  connect,
-  createNamespace,
-  deleteNamespace,
-  statusOf,
-  watchUntil,
-} from "../support/kube.js";
-import type { Identity, Running } from "../support/monkey.js";
-import {
-  asIdentity,
-  chaosConfig,
-  deleteIdentityBindings,
-  metricSum,
-  monkeyIdentity,
-  runMonkey,
-  scrape,
-  startRun,
-} from "../support/monkey.js";
+import { createNamespace, deleteNamespace, statusOf, watchUntil } from "../support/kube.js";
+import { chaosConfig, metricSum, scrape } from "../support/monkey.js";
 import { VolumeReconciler } from "../support/reconciler.js";
+import { e2eSuite } from "../support/suite.js";
+import { LOG } from "../../src/observe/messages.js";
 
 const PVC_PROTECTION = "kubernetes.io/pvc-protection";
-let kube: Kube;
-let selfNs: string;
-let id: Identity;
-const cleanup: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  kube = connect(inject("kubeconfig"));
-  selfNs = await createNamespace(kube, "e2e-vol-self");
-  id = await monkeyIdentity(kube, selfNs);
-});
-
-afterAll(async () => {
-  await deleteNamespace(kube, selfNs);
-  await deleteIdentityBindings(kube, selfNs);
-});
-
-// Each test's own namespace, monkeys, reconciler and policies go after it.
-afterEach(async () => {
-  for (const c of cleanup.splice(0)) await c();
-});
+// Each test makes its own namespace (dbWorld); it, the monkeys, the reconciler and the policies
+// go after the test (t.onCleanup).
+const t = e2eSuite("e2e-vol", { workloads: false });
 
 /** A namespace with StatefulSet db (2 replicas) on its own static volumes, all Ready and Bound. */
 async function dbWorld(): Promise<{ ns: string; volumeLabel: string }> {
-  const ns = await createNamespace(kube, "e2e-vol");
-  cleanup.unshift(async () => {
-    await deleteNamespace(kube, ns);
-    await deleteExampleVolumes(kube, ns);
+  const ns = await createNamespace(t.kube, "e2e-vol");
+  t.onCleanup(async () => {
+    await deleteNamespace(t.kube, ns);
+    await deleteExampleVolumes(t.kube, ns);
   });
-  await applyExamples(kube, ns, ["StorageClass", "PersistentVolume", "StatefulSet"]);
-  await watchUntil<k8s.V1StatefulSet>(kube, {
+  await applyExamples(t.kube, ns, ["StorageClass", "PersistentVolume", "StatefulSet"]);
+  await watchUntil<k8s.V1StatefulSet>(t.kube, {
     path: `/apis/apps/v1/namespaces/${ns}/statefulsets`,
     until: (_t, s) => (s.status?.readyReplicas ?? 0) >= 2,
     timeoutMs: 60_000,
@@ -64,29 +32,13 @@ async function dbWorld(): Promise<{ ns: string; volumeLabel: string }> {
   return { ns, volumeLabel: `e2e.chaos-monkey.io/namespace=${ns}` };
 }
 
-const config = (target: Record<string, unknown>) =>
-  chaosConfig([{ schedule: "@every 2s", ...target }]);
-
-/** `run` as the monkey's identity, stopped after the test if it is still running. */
-async function startTracked(cfg: string): Promise<{ m: Running; port: number }> {
-  const m = await startRun(cfg, id, selfNs);
-  const port = m.port;
-  cleanup.unshift(async () => {
-    if (m.proc.exitCode === null && m.proc.signalCode === null) {
-      m.proc.kill("SIGTERM");
-      await m.exited;
-    }
-  });
-  return { m, port };
-}
-
 async function reconciler(
   label: string,
   opts: { release: boolean; recreate: boolean },
 ): Promise<VolumeReconciler> {
-  const r = new VolumeReconciler(kube, label, opts);
+  const r = new VolumeReconciler(t.kube, label, opts);
   await r.start();
-  cleanup.unshift(() => r.stop());
+  t.onCleanup(() => r.stop());
   return r;
 }
 
@@ -101,29 +53,32 @@ const phaseCounts = (m: Map<string, number>, target: string, kind: string) =>
 describe("volume chaos", () => {
   it("kills a db claim: strips pvc-protection after the delete, the StatefulSet recreates claim and pod, recovery is measured", async () => {
     const { ns, volumeLabel } = await dbWorld();
-    const before = await kube.core.readNamespacedPersistentVolumeClaim({
+    const before = await t.kube.core.readNamespacedPersistentVolumeClaim({
       name: "data-db-0",
       namespace: ns,
     });
     const ops = await reconciler(volumeLabel, { release: true, recreate: false });
-    const { m, port } = await startTracked(
-      config({
-        name: "claims",
-        kind: "PersistentVolumeClaim",
-        selector: { namespaces: [ns], labelSelector: "app=db", includeNames: ["^data-db-0$"] },
-        action: { stripFinalizers: true, restartConsumers: true },
-        recovery: { timeout: "60s" },
-      }),
+    const m = await t.run(
+      chaosConfig([
+        {
+          name: "claims",
+          kind: "PersistentVolumeClaim",
+          schedule: "@every 2s",
+          selector: { namespaces: [ns], labelSelector: "app=db", includeNames: ["^data-db-0$"] },
+          action: { stripFinalizers: true, restartConsumers: true },
+          recovery: { timeout: "60s" },
+        },
+      ]),
     );
-    const end = await m.waitForLog((l) => l.msg === "recovery ended", 90_000);
+    const end = await m.waitForLog((l) => l.msg === LOG.RECOVERY_ENDED, 90_000);
     expect(end.outcome).toBe("recovered");
     const phases = end.phases as Record<string, number>;
     expect(phases.replaced).toBeLessThanOrEqual(phases.ready ?? 0);
     expect(phases.ready).toBeLessThanOrEqual(phases.recovered ?? 0);
-    const accepted = m.logs.find((l) => l.msg === "kill accepted");
+    const accepted = m.logs.find((l) => l.msg === LOG.KILL_ACCEPTED);
     expect(accepted?.stripped).toEqual([PVC_PROTECTION]);
     expect(accepted?.restartedConsumers).toBe(1);
-    const metrics = await scrape(port);
+    const metrics = await scrape(m.port);
     expect(phaseCounts(metrics, "claims", "PersistentVolumeClaim")).toEqual({
       replaced: 1,
       ready: 1,
@@ -135,7 +90,7 @@ describe("volume chaos", () => {
         finalizer: PVC_PROTECTION,
       }),
     ).toBeGreaterThanOrEqual(1);
-    const after = await kube.core.readNamespacedPersistentVolumeClaim({
+    const after = await t.kube.core.readNamespacedPersistentVolumeClaim({
       name: "data-db-0",
       namespace: ns,
     });
@@ -147,58 +102,64 @@ describe("volume chaos", () => {
 
   it("kills a bound volume: strips pv-protection, the claim is Lost, and an operator recreating the volume ends in recovery", async () => {
     const { ns, volumeLabel } = await dbWorld();
-    const claim = await kube.core.readNamespacedPersistentVolumeClaim({
+    const claim = await t.kube.core.readNamespacedPersistentVolumeClaim({
       name: "data-db-0",
       namespace: ns,
     });
-    const victim = await kube.core.readPersistentVolume({ name: claim.spec?.volumeName ?? "" });
-    const lost = watchUntil<k8s.V1PersistentVolumeClaim>(kube, {
+    const victim = await t.kube.core.readPersistentVolume({ name: claim.spec?.volumeName ?? "" });
+    const lost = watchUntil<k8s.V1PersistentVolumeClaim>(t.kube, {
       path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
       query: { fieldSelector: "metadata.name=data-db-0" },
       until: (_t, c) => c.status?.phase === "Lost",
       timeoutMs: 60_000,
     });
     const ops = await reconciler(volumeLabel, { release: false, recreate: true });
-    const { m, port } = await startTracked(
-      config({
-        name: "volumes",
-        kind: "PersistentVolume",
-        selector: { labelSelector: volumeLabel, includeNames: [`^${victim.metadata?.name}$`] },
-        action: { stripFinalizers: true },
-        recovery: { timeout: "60s" },
-      }),
+    const m = await t.run(
+      chaosConfig([
+        {
+          name: "volumes",
+          kind: "PersistentVolume",
+          schedule: "@every 2s",
+          selector: { labelSelector: volumeLabel, includeNames: [`^${victim.metadata?.name}$`] },
+          action: { stripFinalizers: true },
+          recovery: { timeout: "60s" },
+        },
+      ]),
     );
     await lost;
-    const end = await m.waitForLog((l) => l.msg === "recovery ended", 90_000);
+    const end = await m.waitForLog((l) => l.msg === LOG.RECOVERY_ENDED, 90_000);
     expect(end.outcome).toBe("recovered");
-    expect(m.logs.find((l) => l.msg === "kill accepted")?.stripped).toEqual([
+    expect(m.logs.find((l) => l.msg === LOG.KILL_ACCEPTED)?.stripped).toEqual([
       "kubernetes.io/pv-protection",
     ]);
-    const metrics = await scrape(port);
+    const metrics = await scrape(m.port);
     expect(phaseCounts(metrics, "volumes", "PersistentVolume")).toEqual({
       replaced: 1,
       ready: 1,
       recovered: 1,
     });
-    const now = await kube.core.readPersistentVolume({ name: victim.metadata?.name ?? "" });
+    const now = await t.kube.core.readPersistentVolume({ name: victim.metadata?.name ?? "" });
     expect(now.metadata?.uid).not.toBe(victim.metadata?.uid);
     expect(ops.actions).toEqual([`recreated ${victim.metadata?.name}`]);
   }, 150_000);
 
   it("reports a timeout, not an error, when nothing can rebind a killed static volume", async () => {
     const { ns, volumeLabel } = await dbWorld();
-    const { m, port } = await startTracked(
-      config({
-        name: "volumes",
-        kind: "PersistentVolume",
-        selector: { labelSelector: volumeLabel, includeNames: ["-data-0$"] },
-        action: { stripFinalizers: true },
-        recovery: { timeout: "6s" },
-      }),
+    const m = await t.run(
+      chaosConfig([
+        {
+          name: "volumes",
+          kind: "PersistentVolume",
+          schedule: "@every 2s",
+          selector: { labelSelector: volumeLabel, includeNames: ["-data-0$"] },
+          action: { stripFinalizers: true },
+          recovery: { timeout: "6s" },
+        },
+      ]),
     );
-    const end = await m.waitForLog((l) => l.msg === "recovery ended", 60_000);
+    const end = await m.waitForLog((l) => l.msg === LOG.RECOVERY_ENDED, 60_000);
     expect(end.outcome).toBe("timeout");
-    const metrics = await scrape(port);
+    const metrics = await scrape(m.port);
     expect(
       metricSum(metrics, "chaos_monkey_recoveries_total", {
         target: "volumes",
@@ -209,7 +170,7 @@ describe("volume chaos", () => {
       metricSum(metrics, "chaos_monkey_kills_total", { target: "volumes", result: "failed" }),
     ).toBe(0);
     expect(metricSum(metrics, "chaos_monkey_errors_total")).toBe(0);
-    const claim = await kube.core.readNamespacedPersistentVolumeClaim({
+    const claim = await t.kube.core.readNamespacedPersistentVolumeClaim({
       name: "data-db-0",
       namespace: ns,
     });
@@ -218,29 +179,23 @@ describe("volume chaos", () => {
 
   it("without stripFinalizers reports a claim in use as still Terminating and claims no kill", async () => {
     const { ns } = await dbWorld();
-    const cfg = config({
-      name: "claims",
-      kind: "PersistentVolumeClaim",
-      selector: { namespaces: [ns], includeNames: ["^data-db-1$"] },
-      action: { stripFinalizers: false, restartConsumers: false },
-    });
-    const r = await runMonkey([
-      "once",
-      "--config",
-      cfg,
-      ...asIdentity(id, selfNs),
-      "--output",
-      "json",
+    const cfg = chaosConfig([
+      {
+        name: "claims",
+        kind: "PersistentVolumeClaim",
+        schedule: "@every 2s",
+        selector: { namespaces: [ns], includeNames: ["^data-db-1$"] },
+        action: { stripFinalizers: false, restartConsumers: false },
+      },
     ]);
+    const r = await t.once(cfg);
     expect(r.code, r.stderr).toBe(3);
-    const [round] = JSON.parse(r.stdout) as {
-      victims: { name: string; result: string; outcome: string | null }[];
-    }[];
+    const [round] = r.rounds;
     expect(round?.victims).toMatchObject([
       { name: "data-db-1", result: "terminating", outcome: null },
     ]);
-    expect(r.logs.some((l) => l.msg === "kill accepted")).toBe(false);
-    const claim = await kube.core.readNamespacedPersistentVolumeClaim({
+    expect(r.logs.some((l) => l.msg === LOG.KILL_ACCEPTED)).toBe(false);
+    const claim = await t.kube.core.readNamespacedPersistentVolumeClaim({
       name: "data-db-1",
       namespace: ns,
     });
@@ -253,26 +208,29 @@ describe("volume chaos", () => {
     // A real admission policy refuses the monkey's finalizer removal: the round dies between
     // its delete and its strip, as a crash would leave it.
     const policy = `e2e-no-strip-${ns}`;
-    await blockFinalizerRemoval(policy, ns, id.username);
-    const cfg = config({
-      name: "claims",
-      kind: "PersistentVolumeClaim",
-      selector: { namespaces: [ns], includeNames: ["^data-db-0$"] },
-      action: { stripFinalizers: true, restartConsumers: false },
-    });
-    const first = await startTracked(cfg);
-    await first.m.waitForLog((l) => l.msg === "strip failed; will retry", 30_000);
-    first.m.proc.kill("SIGKILL");
-    await first.m.exited;
-    const stuck = await kube.core.readNamespacedPersistentVolumeClaim({
+    await blockFinalizerRemoval(policy, ns, t.id.username);
+    const cfg = chaosConfig([
+      {
+        name: "claims",
+        kind: "PersistentVolumeClaim",
+        schedule: "@every 2s",
+        selector: { namespaces: [ns], includeNames: ["^data-db-0$"] },
+        action: { stripFinalizers: true, restartConsumers: false },
+      },
+    ]);
+    const first = await t.run(cfg);
+    await first.waitForLog((l) => l.msg === LOG.STRIP_FAILED, 30_000);
+    first.proc.kill("SIGKILL");
+    await first.exited;
+    const stuck = await t.kube.core.readNamespacedPersistentVolumeClaim({
       name: "data-db-0",
       namespace: ns,
     });
     expect(stuck.metadata?.deletionTimestamp).toBeDefined();
     // What the next leader goes by is the journal in the monkey's namespace, not the claim.
-    const journal = await kube.core.readNamespacedConfigMap({
+    const journal = await t.kube.core.readNamespacedConfigMap({
       name: "chaos-monkey-journal",
-      namespace: selfNs,
+      namespace: t.selfNs,
     });
     const entry = JSON.parse(journal.data?.[`victim.${stuck.metadata?.uid}`] ?? "{}") as {
       strip?: string[];
@@ -285,19 +243,16 @@ describe("volume chaos", () => {
     ).toEqual([]);
     await unblock(policy);
     const restartedAt = Date.now();
-    const gone = watchUntil(kube, {
+    const gone = watchUntil(t.kube, {
       path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
       query: { fieldSelector: "metadata.name=data-db-0" },
       until: (type, o) => type === "DELETED" && o.metadata?.uid === stuck.metadata?.uid,
       timeoutMs: 60_000,
     });
-    const second = await startTracked(cfg);
+    const second = await t.run(cfg);
     await gone;
     expect(Date.now() - restartedAt).toBeLessThan(60_000);
-    await second.m.waitForLog(
-      (l) => l.msg === "finished the strip of an interrupted round",
-      10_000,
-    );
+    await second.waitForLog((l) => l.msg === LOG.INTERRUPTED_STRIP_FINISHED, 10_000);
     const metrics = await scrape(second.port);
     expect(
       metricSum(metrics, "chaos_monkey_recoveries_total", {
@@ -310,24 +265,24 @@ describe("volume chaos", () => {
 
   it("never touches a volume outside the selector or opted out, even when its claim is a victim", async () => {
     const { ns, volumeLabel } = await dbWorld();
-    const claims = (await kube.core.listNamespacedPersistentVolumeClaim({ namespace: ns })).items;
+    const claims = (await t.kube.core.listNamespacedPersistentVolumeClaim({ namespace: ns })).items;
     const volumeOf = (claim: string) =>
       claims.find((c) => c.metadata?.name === claim)?.spec?.volumeName ?? "";
     const optedOut = volumeOf("data-db-0");
     const unselected = volumeOf("data-db-1");
-    await kube.core.patchPersistentVolume({
+    await t.kube.core.patchPersistentVolume({
       name: optedOut,
       body: [
         { op: "add", path: "/metadata/annotations", value: { "chaos-monkey.io/exclude": "true" } },
       ],
     });
-    await kube.core.patchPersistentVolume({
+    await t.kube.core.patchPersistentVolume({
       name: unselected,
       body: [{ op: "add", path: "/metadata/labels/chaos", value: "no" }],
     });
     const before = new Map<string, string>();
     for (const n of [optedOut, unselected])
-      before.set(n, (await kube.core.readPersistentVolume({ name: n })).metadata?.uid ?? "");
+      before.set(n, (await t.kube.core.readPersistentVolume({ name: n })).metadata?.uid ?? "");
     const cfg = chaosConfig(
       [
         {
@@ -350,23 +305,9 @@ describe("volume chaos", () => {
       ],
       { safety: { maxPerOwner: 10, requireHealthy: false } },
     );
-    const r = await runMonkey([
-      "once",
-      "--config",
-      cfg,
-      ...asIdentity(id, selfNs),
-      "--output",
-      "json",
-      "--target",
-      "volumes",
-      "--target",
-      "claims",
-    ]);
+    const r = await t.once(cfg, "--target", "volumes", "--target", "claims");
     expect(r.code, r.stderr).toBe(3); // the claims cannot rebind: a timeout, honestly reported
-    const summary = JSON.parse(r.stdout) as {
-      target: string;
-      victims: { name: string; result: string }[];
-    }[];
+    const summary = r.rounds;
     // The volume round ran first and found nothing it may touch; the claim round killed both claims.
     expect(summary.find((s) => s.target === "volumes")?.victims).toEqual([]);
     expect(
@@ -376,7 +317,7 @@ describe("volume chaos", () => {
         .sort(),
     ).toEqual(["data-db-0", "data-db-1"]);
     for (const [name, uid] of before) {
-      const pv = await kube.core.readPersistentVolume({ name });
+      const pv = await t.kube.core.readPersistentVolume({ name });
       expect(pv.metadata?.uid).toBe(uid);
       expect(pv.metadata?.deletionTimestamp).toBeUndefined();
       expect(pv.metadata?.finalizers).toContain("kubernetes.io/pv-protection");
@@ -389,7 +330,7 @@ async function blockFinalizerRemoval(
   namespace: string,
   username: string,
 ): Promise<void> {
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kube.kc);
+  const objects = k8s.KubernetesObjectApi.makeApiClient(t.kube.kc);
   await objects.create({
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingAdmissionPolicy",
@@ -430,7 +371,7 @@ async function blockFinalizerRemoval(
       },
     },
   } as k8s.KubernetesObject);
-  cleanup.unshift(() => unblock(name));
+  t.onCleanup(() => unblock(name));
   // Policies take effect asynchronously: wait until a dry-run of the blocked change is refused.
   for (let i = 0; i < 100; i++) {
     if (await refused(namespace)) return;
@@ -442,7 +383,7 @@ async function blockFinalizerRemoval(
 /** Whether the policy now refuses this identity's finalizer removal: a dry-run patch as the monkey. */
 async function refused(namespace: string): Promise<boolean> {
   const kc = new k8s.KubeConfig();
-  kc.loadFromFile(id.kubeconfig);
+  kc.loadFromFile(t.id.kubeconfig);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   try {
     await core.patchNamespacedPersistentVolumeClaim({
@@ -463,7 +404,7 @@ async function refused(namespace: string): Promise<boolean> {
 }
 
 async function unblock(name: string): Promise<void> {
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kube.kc);
+  const objects = k8s.KubernetesObjectApi.makeApiClient(t.kube.kc);
   for (const kind of ["ValidatingAdmissionPolicyBinding", "ValidatingAdmissionPolicy"])
     try {
       await objects.delete({

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import * as k8s from "@kubernetes/client-node";
 import { parse, stringify } from "yaml";
+import type { OnceResult } from "../../src/commands/once-result.js";
 import type { HttpProxy } from "./http-proxy.js";
 import type { Kube } from "./kube.js";
 import { statusOf } from "./kube.js";
@@ -327,14 +328,31 @@ export async function startRun(
   return Object.assign(m, { port });
 }
 
+export interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly logs: LogLine[];
+  readonly stderr: string;
+}
+
 /** Runs `chaos-monkey ARGS` to completion. */
-export async function runMonkey(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; logs: LogLine[]; stderr: string }> {
+export async function runMonkey(args: string[], env: Record<string, string> = {}): Promise<Ran> {
   const r = startMonkey(args, env);
   const code = await r.exited;
   return { code, stdout: r.stdout.join("\n"), logs: r.logs, stderr: r.stderr.join("\n") };
+}
+
+/** What `once --output json` printed, parsed; no rounds when it printed none (it failed first). */
+export const onceResultOf = (stdout: string): OnceResult =>
+  stdout.startsWith("[") ? (JSON.parse(stdout) as OnceResult) : [];
+
+/** Runs `chaos-monkey once ARGS --output json` to completion, its result parsed. */
+export async function runOnce(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Ran & { readonly rounds: OnceResult }> {
+  const r = await runMonkey(["once", ...args, "--output", "json"], env);
+  return { ...r, rounds: onceResultOf(r.stdout) };
 }
 
 /** The HTTP status of GET `path` on the monkey's port (0 when nothing answers). */

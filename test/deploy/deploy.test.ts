@@ -9,9 +9,9 @@ import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import { parse, parseAllDocuments } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../config/load.js";
-import { createMetrics } from "../observe/metrics.js";
-import { imageNodeOptions, imageNodeVersion } from "../../test/support/image.js";
+import { loadConfig } from "../../src/config/load.js";
+import { createMetrics } from "../../src/observe/metrics.js";
+import { imageNodeOptions, imageNodeVersion } from "../support/image.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SKAFFOLD_SCHEMA = new URL("../../../shared/schemas/skaffold-v4beta14.json", import.meta.url);

@@ -18,7 +18,7 @@ import {
   renderPrometheusRule,
 } from "../../scripts/gen-monitoring.js";
 import { QUANTILES, queries } from "../../scripts/render-charts.js";
-import { createMetrics, RECOVERY_BUCKETS } from "./metrics.js";
+import { createMetrics, RECOVERY_BUCKETS } from "../../src/observe/metrics.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BUILD_PROMETHEUS = join(ROOT, "test/cluster/build-prometheus.sh");
