@@ -8,7 +8,14 @@ import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ApiServer } from "../support/apiserver.js";
 import type { AuditEvent } from "../support/audit.js";
-import { completedMs, evictionsBy, listKey, receivedMs, requestsBy } from "../support/audit.js";
+import {
+  evictionsBy,
+  isStreamingList,
+  listKey,
+  receivedMs,
+  requestsBy,
+  watchStartsBy,
+} from "../support/audit.js";
 import { deploymentReady, watchUntil } from "../support/kube.js";
 import type { LogLine, Running } from "../support/monkey.js";
 import {
@@ -90,11 +97,24 @@ const logged = (m: Running, msg: string, pred: (l: LogLine) => boolean = () => t
   m.logs.filter((l) => l.msg === msg && pred(l));
 
 /** A user's LISTs and WATCHes (one per request), from the API server's audit log. */
-function readsOf(username: string): { lists: AuditEvent[]; watches: AuditEvent[] } {
+/**
+ * A user's reads as the API server recorded them: LISTs, every watch, and among the watches the
+ * streaming lists (a cache filling or refilling: sendInitialEvents=true) with when each began.
+ */
+function readsOf(username: string): {
+  lists: AuditEvent[];
+  watches: AuditEvent[];
+  streams: AuditEvent[];
+  startedMs: (e: AuditEvent) => number;
+} {
   const all = requestsBy(inject("auditLog"), username);
+  const starts = watchStartsBy(inject("auditLog"), username);
+  const watches = all.filter((e) => e.verb === "watch");
   return {
     lists: all.filter((e) => e.verb === "list"),
-    watches: all.filter((e) => e.verb === "watch"),
+    watches,
+    streams: watches.filter(isStreamingList),
+    startedMs: (e) => starts.get(e.auditID) ?? NaN,
   };
 }
 
@@ -178,10 +198,13 @@ describe("faults", () => {
       await sleep(500); // let the audit backend flush
 
       // After the restart every watch cache got 410 Gone (its resourceVersion is older than
-      // anything the new API server can serve) and listed again: once per cache, no burst.
-      const { lists, watches } = readsOf(id.username);
-      const caches = new Set(lists.filter((e) => receivedMs(e) < downAt).map(listKey));
-      const relists = lists.filter((e) => receivedMs(e) > downAt);
+      // anything the new API server can serve) and listed again, by streaming as at start-up
+      // (no LIST at all): once per cache, no burst.
+      const { lists, watches, streams, startedMs } = readsOf(id.username);
+      const caches = new Set(streams.filter((e) => receivedMs(e) < downAt).map(listKey));
+      expect(caches.size).toBeGreaterThan(0);
+      expect(lists.filter((e) => receivedMs(e) > downAt)).toEqual([]);
+      const relists = streams.filter((e) => receivedMs(e) > downAt);
       const rewatches = watches.filter((e) => receivedMs(e) > downAt);
       const watchErrors = metricSum(metrics, "chaos_monkey_errors_total", { operation: "watch" });
       expect(new Set(relists.map(listKey))).toEqual(caches);
@@ -198,15 +221,21 @@ describe("faults", () => {
       const phases = ended.phases as Record<string, number>;
       const ours = phases.recovered ?? NaN;
       const theirs = watcher.recoverySeconds(victim.split("/")[1] ?? "") ?? NaN;
+      // When the cache of `resource` could first see the world again: its streaming relist began
+      // to answer (the few objects of this namespace follow within milliseconds).
       const relisted = (resource: string) =>
-        (completedMs(relists.find((e) => e.objectRef?.resource === resource) as AuditEvent) -
+        (startedMs(
+          relists.find(
+            (e) => e.objectRef?.resource === resource && e.responseStatus?.code === 200,
+          ) as AuditEvent,
+        ) -
           killedAt) /
         1000;
       const expected = Math.max(theirs, relisted("pods"), relisted("deployments"));
       console.info(
         `outage recovery of ${victim}: monkey ${ours.toFixed(3)} s, independent watcher ${theirs.toFixed(3)} s, ` +
           `monkey's pods and deployments relisted at ${relisted("pods").toFixed(3)} s and ${relisted("deployments").toFixed(3)} s; ` +
-          `caches ${caches.size}: LISTs after the restart ${relists.length}, WATCHes ${rewatches.length}, watch errors counted ${watchErrors}; ` +
+          `caches ${caches.size}: streaming relists after the restart ${relists.length} (LISTs 0), WATCHes ${rewatches.length}, watch errors counted ${watchErrors}; ` +
           `/readyz 200 again ${readyAgainS.toFixed(1)} s after the API server`,
       );
       expect(ended.outcome).toBe("recovered");
@@ -269,12 +298,15 @@ describe("faults", () => {
         metricSum(metrics, "chaos_monkey_rounds_total", { target: "flaky", outcome: "failed" }),
       ).toBe(0);
 
-      // Requests stay bounded: a dropped watch resumes from its resourceVersion (no LIST), so
-      // after the start-up lists there is one new watch per cache per drop, and nothing more.
-      const { lists, watches } = readsOf(id.username);
-      const caches = new Set(lists.filter((e) => receivedMs(e) < syncedAt).map(listKey));
+      // Requests stay bounded: a dropped watch resumes from its resourceVersion (no LIST, no
+      // streaming relist), so after the start-up streaming lists there is one new watch per
+      // cache per drop, and nothing more.
+      const { lists, watches, streams } = readsOf(id.username);
+      const caches = new Set(streams.filter((e) => receivedMs(e) < syncedAt).map(listKey));
+      expect(caches.size).toBeGreaterThan(0);
       const listsAfter = lists.filter((e) => receivedMs(e) > syncedAt);
       const watchesAfter = watches.filter((e) => receivedMs(e) > syncedAt);
+      expect(watchesAfter.filter(isStreamingList)).toEqual([]);
       console.info(
         `${drops} drops cut ${cut.join(", ")} connections (${proxy.connections} accepted in all); ` +
           `caches ${caches.size}: LISTs after start-up ${listsAfter.length}, WATCHes after start-up ${watchesAfter.length}; ` +

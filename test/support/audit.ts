@@ -41,6 +41,29 @@ export const writesBy = (auditLog: string, username: string): AuditEvent[] =>
 /** When the API server received the request, in epoch ms. */
 export const receivedMs = (e: AuditEvent): number => Date.parse(e.requestReceivedTimestamp);
 
+/**
+ * A watch that began with the current objects (sendInitialEvents=true, KEP-3157): a cache's
+ * (re)list by streaming, where a plain watch resumes from a version.
+ */
+export const isStreamingList = (e: AuditEvent): boolean =>
+  e.verb === "watch" &&
+  new URL(e.requestURI, "https://apiserver").searchParams.get("sendInitialEvents") === "true";
+
+/**
+ * When the API server began answering each of a user's watches (its ResponseStarted stage: for
+ * a streaming list, the first of its objects follow at once), by auditID, in epoch ms.
+ */
+export function watchStartsBy(auditLog: string, username: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of readFileSync(auditLog, "utf8").split("\n")) {
+    if (!line.includes(username) || !line.includes('"ResponseStarted"')) continue;
+    const e = JSON.parse(line) as AuditEvent;
+    if (e.user.username === username && e.stage === "ResponseStarted")
+      out.set(e.auditID, Date.parse(e.stageTimestamp));
+  }
+  return out;
+}
+
 /** When the API server finished answering it (for a LIST: sent the whole list), in epoch ms. */
 export const completedMs = (e: AuditEvent): number => Date.parse(e.stageTimestamp);
 
