@@ -246,10 +246,11 @@ async function killJournalled(
   const { req, deps, ctx, reports, recoveries } = into;
   let next = 0;
   try {
-    for (; next < checked.length; next++) {
-      const r = await killOne(checked[next] as Checked, req, deps, ctx);
+    for (const c of checked) {
+      const r = await killOne(c, req, deps, ctx);
       reports.push(r.report);
       if (r.recovery) recoveries.push(r.recovery);
+      next++;
     }
   } catch (err) {
     // The round fails here with victims journalled and not settled (the one that threw may or

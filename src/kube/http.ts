@@ -27,14 +27,16 @@ export function apiUrl(
   return url;
 }
 
-export async function getJson(kc: KubeConfig, url: URL, signal?: AbortSignal): Promise<unknown> {
-  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+/** The kubeconfig's credentials for one request: its headers and the pooled TLS dispatcher. */
+async function credentials(kc: KubeConfig, url: URL, method: HttpMethod) {
+  const ctx = new RequestContext(url.toString(), method);
   await kc.applySecurityAuthentication(ctx);
-  const res = await fetch(url, {
-    headers: ctx.getHeaders(),
-    dispatcher: ctx.getDispatcher() as never,
-    ...(signal ? { signal } : {}),
-  });
+  return { headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher() as never };
+}
+
+export async function getJson(kc: KubeConfig, url: URL, signal?: AbortSignal): Promise<unknown> {
+  const { headers, dispatcher } = await credentials(kc, url, HttpMethod.GET);
+  const res = await fetch(url, { headers, dispatcher, ...(signal ? { signal } : {}) });
   if (!res.ok)
     throw new HttpError(res.status, `GET ${url.pathname}: ${res.status} ${res.statusText}`);
   return res.json();
@@ -48,17 +50,16 @@ export interface JsonRequest {
 
 /** A JSON write; a refusal throws HttpError carrying the API's Status message. */
 export async function sendJson(kc: KubeConfig, url: URL, req: JsonRequest): Promise<unknown> {
-  const ctx = new RequestContext(url.toString(), req.method);
-  await kc.applySecurityAuthentication(ctx);
+  const { headers, dispatcher } = await credentials(kc, url, req.method);
   const res = await fetch(url, {
     method: req.method,
     headers: {
-      ...ctx.getHeaders(),
+      ...headers,
       "content-type": "application/json",
       accept: "application/json",
     },
     body: JSON.stringify(req.body),
-    dispatcher: ctx.getDispatcher() as never,
+    dispatcher,
     ...(req.signal ? { signal: req.signal } : {}),
   });
   if (!res.ok) {
@@ -94,13 +95,11 @@ export interface WatchHandlers {
  * API's Status message (which tells a refused parameter from a refused verb).
  */
 export async function watchJson(kc: KubeConfig, url: URL, h: WatchHandlers): Promise<void> {
-  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-  await kc.applySecurityAuthentication(ctx);
-  const dispatcher = ctx.getDispatcher();
+  const { headers, dispatcher } = await credentials(kc, url, HttpMethod.GET);
   // undici's request(), not fetch(): a Node stream of Buffers, without WHATWG streams between.
   const res = await request(url, {
     method: "GET",
-    headers: { ...ctx.getHeaders(), accept: "application/json" },
+    headers: { ...headers, accept: "application/json" },
     signal: h.signal,
     ...(dispatcher ? { dispatcher } : {}),
   });

@@ -308,12 +308,7 @@ export class Informer<T extends KubernetesObject> {
   /** The relist is complete at `rv`: objects it did not see are gone. */
   private endRelist(rv: string): void {
     const seen = this.seen;
-    if (seen)
-      for (const old of this.list())
-        if (!seen.has(old)) {
-          this.forget(old);
-          this.emit("delete", old);
-        }
+    if (seen) for (const old of this.list()) if (!seen.has(old)) this.remove(old);
     this.seen = undefined;
     this.relisting = false;
     this.resourceVersion = rv;

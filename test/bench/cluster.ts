@@ -5,7 +5,7 @@
 // Pod targets that take turns so that the monkey runs one round per second, and runs the
 // production bundle against it for DURATION seconds. Measures, from outside the process:
 //   - start-up to ready (config loaded, caches synced): spawn → /readyz 200;
-//   - tick-to-kill: scheduled fire time → eviction request sent (the monkey's "killing" line);
+//   - tick-to-kill: scheduled fire time → eviction request sent (the monkey's "killing" log line);
 //   - recovery accuracy: the monkey's measured recovery vs an independent watcher's;
 //   - memory: RSS from /proc (its high-water VmHWM, and samples), heap floor from /metrics;
 //   - CPU: the monkey's, and kube-apiserver's and etcd's above an idle window measured in the
@@ -26,6 +26,7 @@ import * as k8s from "@kubernetes/client-node";
 import { bundle } from "../../scripts/bundle.js";
 import { apiUrl, getJson } from "../../src/kube/http.js";
 import { completedMs, receivedMs, requestsBy } from "../support/audit.js";
+import { LOG } from "../../src/observe/messages.js";
 import { imageNodeOptions } from "../support/image.js";
 import { connect, statusOf } from "../support/kube.js";
 import {
@@ -387,21 +388,26 @@ say(
 );
 const auditFrom = Date.now();
 const apiBefore = apiserverMetrics();
+/** CPU so far of the monkey, the control plane and the machine, with the rounds run, at one moment. */
+async function cpuNow(pid: number, port: number) {
+  return {
+    monkey: processCpuMs(pid),
+    apiserver: componentCpuMs("kube-apiserver"),
+    etcd: componentCpuMs("etcd"),
+    cluster: clusterCpuMs(),
+    machine: machineJiffies(readFileSync("/proc/stat", "utf8")),
+    rounds: metricSum(await scrape(port), "chaos_monkey_rounds_total"),
+    t: performance.now(),
+  };
+}
+
 const run = await launch(entry, common);
 const pid = run.m.proc.pid ?? 0;
 startupMs.push(run.readyMs);
 startupCpuMs.push(processCpuMs(pid));
 say(`   ready in ${run.readyMs.toFixed(0)} ms`);
 const readyAt = Date.now();
-const at0 = {
-  monkey: processCpuMs(pid),
-  apiserver: componentCpuMs("kube-apiserver"),
-  etcd: componentCpuMs("etcd"),
-  cluster: clusterCpuMs(),
-  machine: machineJiffies(readFileSync("/proc/stat", "utf8")),
-  rounds: metricSum(await scrape(run.port), "chaos_monkey_rounds_total"),
-  t: performance.now(),
-};
+const at0 = await cpuNow(pid, run.port);
 const samples: Sample[] = [];
 const runStart = performance.now();
 while ((performance.now() - runStart) / 1000 < DURATION_S) {
@@ -422,8 +428,8 @@ while ((performance.now() - runStart) / 1000 < DURATION_S) {
     load: loadAverage(),
   });
   if (samples.length % 6 === 0) {
-    const kills = run.m.logs.filter((l) => l.msg === "kill accepted").length;
-    const ended = run.m.logs.filter((l) => l.msg === "recovery ended").length;
+    const kills = run.m.logs.filter((l) => l.msg === LOG.KILL_ACCEPTED).length;
+    const ended = run.m.logs.filter((l) => l.msg === LOG.RECOVERY_ENDED).length;
     const last = samples.at(-1) as Sample;
     say(
       `   ${t.toFixed(0)} s: ${kills} kills, ${ended} recoveries ended, RSS ${mib(last.rssBytes)} MiB, heap ${mib(last.heapUsedBytes)} MiB, load ${last.load}`,
@@ -431,22 +437,14 @@ while ((performance.now() - runStart) / 1000 < DURATION_S) {
   }
 }
 const runEnd = Date.now();
-const at1 = {
-  monkey: processCpuMs(pid),
-  apiserver: componentCpuMs("kube-apiserver"),
-  etcd: componentCpuMs("etcd"),
-  cluster: clusterCpuMs(),
-  machine: machineJiffies(readFileSync("/proc/stat", "utf8")),
-  rounds: metricSum(await scrape(run.port), "chaos_monkey_rounds_total"),
-  t: performance.now(),
-};
+const at1 = await cpuNow(pid, run.port);
 const rssHighWater = procStatusBytes(pid, "VmHWM");
 const rssParts = { anon: procStatusBytes(pid, "RssAnon"), file: procStatusBytes(pid, "RssFile") };
 const apiAfter = apiserverMetrics();
 // Pause it (a hot reload) and let the last recoveries end: their Events are writes of this run.
 say("   pausing the monkey (config reload) and waiting for the last recoveries");
 writeFileSync(config, stringify(benchConfig(SCALE, PREFIX, { paused: true })));
-const loaded = () => run.m.logs.filter((l) => l.msg === "config loaded").length;
+const loaded = () => run.m.logs.filter((l) => l.msg === LOG.CONFIG_LOADED).length;
 for (let i = 0; i < 120 && (loaded() < 2 || (await inFlight(run.port)) > 0); i++) await sleep(500);
 if (loaded() < 2 || (await inFlight(run.port)) > 0)
   throw new Error("the paused monkey still has recoveries in flight after 60 s");
@@ -463,9 +461,9 @@ function mib(bytes: number): string {
 }
 
 const logs = run.m.logs;
-const killing = logs.filter((l) => l.msg === "killing");
+const killing = logs.filter((l) => l.msg === LOG.KILLING);
 const tickToKill = summarize(killing.map((l) => Number(l.tickToKillMs)));
-const recoveries = logs.filter((l) => l.msg === "recovery ended");
+const recoveries = logs.filter((l) => l.msg === LOG.RECOVERY_ENDED);
 const errorsMs: number[] = [];
 const perVictim: {
   victim: string;
@@ -497,7 +495,7 @@ for (const l of recoveries) {
 }
 const accuracy = summarize(errorsMs);
 const outcomes = countBy(recoveries, (l) => String(l.outcome));
-const victims = logs.filter((l) => l.msg === "kill accepted").length;
+const victims = logs.filter((l) => l.msg === LOG.KILL_ACCEPTED).length;
 // Floors over 2-minute windows, the first after a minute's warm-up (shorter for short runs).
 const trend = heapTrend(samples, Math.min(120, DURATION_S / 4), Math.min(60, DURATION_S / 6));
 const peakRss = Math.max(rssHighWater, ...samples.map((s) => s.rssBytes));
@@ -673,7 +671,7 @@ const result = {
     rounds: metricSum(finalMetrics, "chaos_monkey_rounds_total"),
     skips: metricSum(finalMetrics, "chaos_monkey_skips_total"),
     errors: metricSum(finalMetrics, "chaos_monkey_errors_total"),
-    lateRounds: logs.filter((l) => l.msg === "round ran late; missed ticks are skipped").length,
+    lateRounds: logs.filter((l) => l.msg === LOG.ROUND_LATE).length,
   },
   // What the monkey warned of while it ran (a failed watch and its retry, a slow round...).
   warnings: logs
